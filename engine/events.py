@@ -1,0 +1,85 @@
+"""The event value type: the only thing a case is made of.
+
+A case's state is a fold of its events under the definition it was opened with. Events are never
+edited or deleted: a correction is a new event that supersedes an earlier sequence number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+# `kind` says what the event does; `name` says which definition element it concerns.
+EventKind = Literal[
+    "opened",  # name: the definition's opens_with event
+    "recorded",  # name: a definition event id
+    "recommended",  # name: gate id; data: option, rationale
+    "decided",  # name: gate id; data: option, rationale (one per party under all/majority rules)
+    "dispute_decided",  # name: gate id; data: option, rationale (the dispute decider)
+    "extended",  # name: deadline id; data: to (ISO date) or working_days, reason
+    "paused",  # name: deadline id; data: reason
+    "resumed",  # name: deadline id; data: reason
+    "waived",  # name: deadline id; data: reason
+    "corrected",  # name: "correction"; data: supersedes (seq), reason, and the corrected fields
+    "noted",  # name: "note"; data: text
+]
+
+EVENT_KINDS: tuple[str, ...] = (
+    "opened", "recorded", "recommended", "decided", "dispute_decided",
+    "extended", "paused", "resumed", "waived", "corrected", "noted",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    name: str
+    at: date  # calendar date in Europe/London (facts.md D-9)
+    by: str  # the acting role
+    actor: str | None = None  # a person id, when given (separation of duties between people)
+    agency: str | None = None  # for per-agency events and tasks
+    data: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0  # 1-based position in the case; assigned by the store
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The canonical, JSON-safe form (seq excluded: the store owns it)."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "actor": self.actor,
+            "agency": self.agency,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_json_dict(cls, payload: Mapping[str, Any], seq: int = 0) -> Event:
+        return cls(
+            kind=payload["kind"],
+            name=payload["name"],
+            at=date.fromisoformat(payload["at"]),
+            by=payload["by"],
+            actor=payload.get("actor"),
+            agency=payload.get("agency"),
+            data=dict(payload.get("data") or {}),
+            seq=seq,
+        )
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-exact JSON text per value: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(previous_hash: str, case_ref: str, seq: int, payload: Mapping[str, Any]) -> str:
+    """sha256 over the previous link and this event's canonical JSON: the tamper-evident chain."""
+    body = canonical_json({"prev": previous_hash, "case": case_ref, "seq": seq, "event": payload})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+GENESIS_HASH = "0" * 64
