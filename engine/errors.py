@@ -143,3 +143,17 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
         return None
     shown = ", ".join(pool[:12]) + (", …" if len(pool) > 12 else "")
     return f"allowed: {shown}"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """Metadata of one stable diagnostic code; each module that emits codes lists its own in `CODES`."""
+
+    code: str
+    slug: str
+    severity: Severity
+    summary: str
+
+    def diagnostic(self, message: str, location: Location, hint: str | None = None,
+                   severity: Severity | None = None) -> Diagnostic:
+        return Diagnostic(self.code, self.slug, message, location, severity or self.severity, hint)
