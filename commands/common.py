@@ -53,10 +53,7 @@ def resolve_db_path(db_path: str | None) -> str:
 
 
 def parse_date_arg(value: str, what: str = "date") -> Any:
-    """A strict ISO calendar date (YYYY-MM-DD) or a usage error naming the bad value."""
-    from datetime import date
+    """A strict ISO calendar date (YYYY-MM-DD); anything else is a CalendarError (exit 1) naming the value."""
+    from engine.workdays import parse_iso_date
 
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2024-01-02", param_hint=what) from None
+    return parse_iso_date(value, what)
