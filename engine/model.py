@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.errors import Location
 
@@ -27,14 +27,14 @@ LANGUAGE_VERSION = 1
 GATE_EVENT_SUFFIXES = ("recommended", "decided")
 
 
-class Basis(str, Enum):
+class Basis(StrEnum):
     LAW = "LAW"
     WT = "WT"
     PANEL = "PANEL"
     LOCAL = "LOCAL"
 
 
-class Weight(str, Enum):
+class Weight(StrEnum):
     STATUTORY = "statutory"
     GUIDANCE = "guidance"
     LOCAL = "local"
@@ -52,7 +52,7 @@ DecisionRule = Literal["single", "all", "majority"]
 Unit = Literal["working_days", "calendar_days", "months"]
 
 
-def frozen_map(items: Mapping[str, object] | None = None) -> Mapping[str, object]:
+def frozen_map(items: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     return MappingProxyType(dict(items or {}))
 
 
@@ -304,14 +304,14 @@ class Process:
     extends: str | None = None
     opens_with: str | None = None
     notes: tuple[str, ...] = ()
-    sources: Mapping[str, Source] = field(default_factory=frozen_map)  # type: ignore[assignment]
+    sources: Mapping[str, Source] = field(default_factory=frozen_map)
     calendar: CalendarSpec = CalendarSpec()
-    roles: Mapping[str, Role] = field(default_factory=frozen_map)  # type: ignore[assignment]
-    fields: Mapping[str, Field] = field(default_factory=frozen_map)  # type: ignore[assignment]
-    events: Mapping[str, EventDef] = field(default_factory=frozen_map)  # type: ignore[assignment]
-    stages: Mapping[str, Stage] = field(default_factory=frozen_map)  # type: ignore[assignment]
-    deadlines: Mapping[str, Deadline] = field(default_factory=frozen_map)  # type: ignore[assignment]
-    gates: Mapping[str, Gate] = field(default_factory=frozen_map)  # type: ignore[assignment]
+    roles: Mapping[str, Role] = field(default_factory=frozen_map)
+    fields: Mapping[str, Field] = field(default_factory=frozen_map)
+    events: Mapping[str, EventDef] = field(default_factory=frozen_map)
+    stages: Mapping[str, Stage] = field(default_factory=frozen_map)
+    deadlines: Mapping[str, Deadline] = field(default_factory=frozen_map)
+    gates: Mapping[str, Gate] = field(default_factory=frozen_map)
     deadline_authority: Authority = Authority()
     deviations: tuple[Deviation, ...] = ()
     file: str = "<memory>"

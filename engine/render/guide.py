@@ -26,17 +26,24 @@ def _event_title(process: Process, name: str) -> str:
     return name
 
 
+def _in_sentence(title: str) -> str:
+    """A title used mid-sentence: lower-case its first letter unless it starts an acronym (SCSI, CSPR)."""
+    if len(title) > 1 and title[0].isupper() and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def _deadline_line(process: Process, deadline: Deadline) -> str:
     rule = deadline.rule
     unit = rule.unit.replace("_", " ")
-    anchor = _event_title(process, rule.anchor).lower()
+    anchor = _in_sentence(_event_title(process, rule.anchor))
     if rule.is_window:
         when = f"between {rule.n} and {rule.n_to} {unit} after {anchor}"
     else:
         when = f"{rule.n} {unit} {rule.direction} {anchor}"
         if rule.roll == "forward":
             when += ", moved to the next working day if it lands on a non-working day"
-    met = " or ".join(_event_title(process, m).lower() for m in deadline.met_by)
+    met = " or ".join(_in_sentence(_event_title(process, m)) for m in deadline.met_by)
     line = f"**{deadline.title}** — {when}; met by: {met}. Weight: {deadline.weight.value}."
     if deadline.applies_when:
         line += f" Applies when `{deadline.applies_when.source}`."
@@ -73,7 +80,8 @@ def _gate_section(process: Process, gate: Gate) -> list[str]:
         lines.append(f"- Criterion: {criterion}")
     lines.append("- Options:")
     for option in gate.options:
-        target = process.stages[option.to].title if option.to in process.stages else (option.to or "—")
+        target_stage = process.stages.get(option.to) if option.to else None
+        target = target_stage.title if target_stage else (option.to or "—")
         text = f"  - **{option.title}** → {target}"
         if option.notify:
             text += f"; notify {_roles(process, list(option.notify))}"

@@ -1,0 +1,80 @@
+"""`make demo`: a tour of the main job on the embedded default (a fresh SQLite file).
+
+Validates every bundled definition, runs every scenario, then runs a sample Leeds case over Christmas
+2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. Each step
+prints the command a person would type, then its output.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "demo-output"
+DB = OUTPUT / "demo.db"
+REVIEWFLOW = str(Path(sys.executable).parent / "reviewflow")
+CASE = "LEEDS-DEMO-001"
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("Check every bundled definition (schema, lint, conformance to the national base)", ["validate"]),
+    ("Run every scenario: each proves a definition behaves as its procedure says", ["test"]),
+    ("The local authority becomes aware of a serious incident on Thursday 21 December 2023", [
+        "case", "open", "leeds-rapid-review", CASE, "--at", "2023-12-21", "--by", "local_authority",
+        "--pseudonym", "Child B", "--set", "harm=seriously_harmed", "--set", "abuse_or_neglect=true",
+        "--set", "agencies=police,health,education"]),
+    ("The RAG recommends a notification; the local authority decides (different roles)", [
+        "case", "recommend", CASE, "notification_decision", "notify", "--at", "2023-12-22", "--by", "rag",
+        "--rationale", "Serious harm; neglect suspected; child resident and harmed in Leeds"]),
+    ("", ["case", "decide", CASE, "notification_decision", "notify", "--at", "2023-12-22",
+          "--by", "local_authority", "--rationale", "s16C(1)(a) criteria met"]),
+    ("Out of turn: the RAG cannot hold the rapid review meeting before the notification", [
+        "case", "record", CASE, "rapid_review_meeting_held", "--at", "2023-12-22", "--by", "rag"]),
+    ("The notification goes to the Panel on the last permitted day, Tuesday 2 January 2024", [
+        "case", "record", CASE, "notified_panel", "--at", "2024-01-02", "--by", "local_authority"]),
+    ("Agencies are asked for information the next day", [
+        "case", "record", CASE, "information_requested", "--at", "2024-01-03", "--by", "business_manager"]),
+    ("Police return their scoping template", [
+        "case", "record", CASE, "scoping_template_returned", "--agency", "police", "--at", "2024-01-08",
+        "--by", "relevant_agency"]),
+    ("Where the case stands on 10 January 2024", ["case", "show", CASE, "--as-of", "2024-01-10"]),
+    ("What is due across every case in the next 14 days", ["due", "--as-of", "2024-01-10", "--within", "14"]),
+    ("Why the rapid review is due when it is", [
+        "case", "explain", CASE, "rapid_review_due", "--as-of", "2024-01-10"]),
+    ("Prove the record untouched (hash chain)", ["case", "verify", CASE]),
+]
+
+EXPECTED_REFUSALS = {5}  # the out-of-turn step is refused on purpose
+
+
+def main() -> int:
+    OUTPUT.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    env = {**os.environ, "REVIEWFLOW_DB": str(DB)}
+    print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
+    for index, (title, args) in enumerate(STEPS):
+        if title:
+            print(f"── {title}")
+        print(f"$ reviewflow {shlex.join(args)}", flush=True)
+        result = subprocess.run([REVIEWFLOW, *args], cwd=ROOT, env=env, text=True, capture_output=True)
+        output = (result.stdout + result.stderr).rstrip()
+        if output:
+            print(output)
+        print(flush=True)
+        refused_on_purpose = index in EXPECTED_REFUSALS and result.returncode == 1
+        if result.returncode != 0 and not refused_on_purpose:
+            print(f"demo step failed with exit code {result.returncode}", file=sys.stderr)
+            return 1
+        if index in EXPECTED_REFUSALS and result.returncode != 1:
+            print("demo: the out-of-turn event was not refused", file=sys.stderr)
+            return 1
+    print("Done. Try: .venv/bin/reviewflow show leeds-rapid-review | less")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
