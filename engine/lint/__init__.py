@@ -1,0 +1,27 @@
+"""Semantic lint of a resolved `Process`: a registry of small rules with stable codes.
+
+    from engine.lint import lint_process, RULES, CODES
+    diagnostics = lint_process(process, base)   # base: the resolved parent Process, or None
+
+Rules are grouped by concern: `references` (R1xx), `graph` (P2xx), `deadlines` (D3xx),
+`conformance` (C4xx, only with a base) and `expressions` (X5xx; X501 syntax is the loader's).
+Every rule runs and every problem is collected; the result is sorted by file, line, col, code.
+"""
+
+from __future__ import annotations
+
+from engine.errors import CodeInfo, Diagnostic
+from engine.lint import conformance, deadlines, expressions, graph, references  # noqa: F401  (registers rules)
+from engine.lint.registry import RULES, LintContext, Problem, Rule, rule
+from engine.model import Process
+
+CODES: tuple[CodeInfo, ...] = tuple(RULES[code].info for code in sorted(RULES))
+
+__all__ = ["CODES", "RULES", "LintContext", "Problem", "Rule", "lint_process", "rule"]
+
+
+def lint_process(process: Process, base: Process | None = None) -> list[Diagnostic]:
+    """Every semantic (and, with `base`, conformance) problem of `process`, sorted."""
+    ctx = LintContext(process, base)
+    found = [d for code in sorted(RULES) for d in RULES[code].run(ctx)]
+    return sorted(found, key=Diagnostic.sort_key)

@@ -1,0 +1,99 @@
+"""Due dates of a deadline rule over a fixed set of reference anchors (for C403 loosening checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from engine.errors import EngineError
+from engine.model import DeadlineRule
+
+if TYPE_CHECKING:
+    from engine.workdays import Calendar
+
+
+def reference_anchors() -> tuple[date, ...]:
+    """Every day of 2024, plus the Christmas/New Year and Easter stretches of 2025 and 2026."""
+    days = {date(2024, 1, 1) + timedelta(days=i) for i in range(366)}
+    stretches = [(date(2025, 4, 10), 20), (date(2025, 12, 15), 27), (date(2026, 3, 25), 20),
+                 (date(2026, 12, 15), 27)]
+    for start, length in stretches:
+        days.update(start + timedelta(days=i) for i in range(length))
+    return tuple(sorted(days))
+
+
+def _months_back(d: date, n: int) -> date:
+    month_index = d.year * 12 + d.month - 1 - n
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in range(d.day, 27, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return date(year, month, min(d.day, 28))
+
+
+def _roll_forward(calendar: Calendar, d: date) -> date:
+    while not calendar.is_working_day(d):
+        d += timedelta(days=1)
+    return d
+
+
+def shift(calendar: Calendar, rule: DeadlineRule, anchor: date, n: int) -> date:
+    """`n` units of the rule's kind after (or before) `anchor`."""
+    if rule.direction == "after":
+        if rule.unit == "working_days":
+            return calendar.add_working_days(anchor, n)
+        if rule.unit == "calendar_days":
+            return calendar.add_calendar_days(anchor, n, roll_forward=rule.roll == "forward")
+        return calendar.add_months(anchor, n)
+    if rule.unit == "working_days":
+        d, left = anchor, n
+        while left > 0:
+            d -= timedelta(days=1)
+            if calendar.is_working_day(d):
+                left -= 1
+        return d
+    if rule.unit == "calendar_days":
+        d = anchor - timedelta(days=n)
+        return _roll_forward(calendar, d) if rule.roll == "forward" else d
+    return _months_back(anchor, n)
+
+
+def bounds(calendar: Calendar, rule: DeadlineRule, anchor: date) -> tuple[date, date] | None:
+    """(earliest, latest) allowed dates: for a plain deadline earliest is the anchor itself (after)
+    or unbounded (before, returned as date.min); None when the calendar cannot compute it."""
+    try:
+        latest = shift(calendar, rule, anchor, rule.n_to if rule.n_to is not None else rule.n)
+        if rule.n_to is not None:
+            earliest = shift(calendar, rule, anchor, rule.n)
+        else:
+            earliest = anchor if rule.direction == "after" else date.min
+    except (EngineError, OverflowError, ValueError):
+        return None
+    return earliest, latest
+
+
+def first_loosening(calendar: Calendar, base: DeadlineRule, local: DeadlineRule) -> Iterator[str]:
+    """Plain-words reasons the local rule allows more than the base, with the first anchor showing it."""
+    later = earlier = None
+    for anchor in reference_anchors():
+        base_bounds, local_bounds = bounds(calendar, base, anchor), bounds(calendar, local, anchor)
+        if base_bounds is None or local_bounds is None:
+            continue
+        if later is None and local_bounds[1] > base_bounds[1]:
+            later = (anchor, local_bounds[1], base_bounds[1])
+        if earlier is None and local_bounds[0] < base_bounds[0]:
+            earlier = (anchor, local_bounds[0], base_bounds[0])
+        if later and earlier:
+            break
+    if later is not None:
+        anchor, mine, theirs = later
+        yield (f"falls due later than the base allows: when {base.anchor} is on {anchor.isoformat()} it is "
+               f"due {mine.isoformat()}, the base's latest is {theirs.isoformat()}")
+    if earlier is not None:
+        anchor, mine, theirs = earlier
+        yield (f"opens earlier than the base's window: when {base.anchor} is on {anchor.isoformat()} it "
+               f"opens {mine.isoformat()}, the base's window opens {theirs.isoformat()}")

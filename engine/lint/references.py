@@ -1,0 +1,268 @@
+"""R1xx: references between elements: roles, events, stages, fields and sources must exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.errors import Location, Severity, did_you_mean
+from engine.lint.registry import LintContext, Problem, rule, unknown
+from engine.model import NOWHERE, ChairRotation, Citation, Process
+
+
+def _role_refs(process: Process) -> Iterator[tuple[str, str, Location]]:
+    """Every (role id, where, location) a definition mentions."""
+    for role in process.roles.values():
+        for member in role.members:
+            yield member, f"role {role.id} members", role.location
+        if isinstance(role.chair, ChairRotation):
+            for member in role.chair.among:
+                yield member, f"role {role.id} chair rotation", role.location
+        elif role.chair is not None:
+            yield role.chair, f"role {role.id} chair", role.location
+    for stage in process.stages.values():
+        if stage.owner is not None:
+            yield stage.owner, f"stage {stage.id} owner", stage.location
+    for event in process.events.values():
+        for by in event.by:
+            yield by, f"event {event.id} by", event.location
+    for gate in process.gates.values():
+        if gate.recommended_by is not None:
+            yield gate.recommended_by, f"gate {gate.id} recommended_by", gate.location
+        yield gate.decided_by, f"gate {gate.id} decided_by", gate.location
+        if gate.dispute is not None:
+            loc = gate.dispute.location if gate.dispute.location.line else gate.location
+            yield gate.dispute.decided_by, f"gate {gate.id} dispute.decided_by", loc
+        for option in gate.options:
+            for recipient in option.notify:
+                yield recipient, f"gate {gate.id} option {option.id} notify", option.location
+    for deadline in process.deadlines.values():
+        if deadline.escalate_to is not None:
+            yield deadline.escalate_to, f"deadline {deadline.id} escalate_to", deadline.location
+        if deadline.authority is not None:
+            for power in ("extend", "pause", "waive"):
+                for who in getattr(deadline.authority, power):
+                    yield who, f"deadline {deadline.id} authority.{power}", deadline.location
+    for power in ("extend", "pause", "waive"):
+        for who in getattr(process.deadline_authority, power):
+            yield who, f"deadline_authority.{power}", process.location
+
+
+def _citations(process: Process) -> Iterator[tuple[Citation, str, Location]]:
+    for section in ("roles", "events", "stages", "deadlines", "gates"):
+        elements = getattr(process, section)
+        for element in elements.values():
+            if element.cite is not None:
+                yield element.cite, f"{section}.{element.id}", element.location
+
+
+@rule("R101", "unknown-role", Severity.ERROR, "A reference names a role that is not defined.")
+def unknown_role(ctx: LintContext) -> Iterator[Problem]:
+    """Owners, `by`, members, chairs and rotations, recommenders, deciders, dispute deciders,
+    notification recipients, `escalate_to` and authority lists must name roles under `roles:`.
+    A local role's `replaces` must name a role of the base.
+
+    Fix: correct the spelling (the hint names the nearest role) or add the role under `roles:`.
+
+    Passing::
+
+        roles: {partners: {title: Safeguarding partners, kind: body}}
+        stages: {decision: {title: Decision, owner: partners}}
+
+    Failing::
+
+        roles: {partners: {title: Safeguarding partners, kind: body}}
+        stages: {decision: {title: Decision, owner: partnrs}}
+    """
+    for name, where, location in _role_refs(ctx.process):
+        if name not in ctx.role_ids:
+            yield Problem(unknown("role", name, where), location, ctx.role_hint(name))
+    if ctx.base is not None:
+        for role in ctx.process.roles.values():
+            if role.replaces and role.replaces not in ctx.base.roles:
+                yield Problem(unknown("base role", role.replaces, f"role {role.id} replaces"), role.location,
+                              did_you_mean(role.replaces, ctx.base.roles))
+
+
+@rule("R102", "unknown-event", Severity.ERROR, "A transition, task or `opens_with` names an undefined event.")
+def unknown_event(ctx: LintContext) -> Iterator[Problem]:
+    """Transitions (`on: - event:`), a task's `done_by` and `opens_with` must name an event under
+    `events:`. (Deadline anchors and `met_by` are checked by D301 and D302.)
+
+    Fix: correct the spelling (the hint names the nearest event) or define the event.
+
+    Passing::
+
+        events: {meeting_held: {title: Meeting held, by: [partners]}}
+        stages:
+          rapid_review: {title: Rapid review, on: [{event: meeting_held, to: decision}]}
+
+    Failing::
+
+        stages:
+          rapid_review: {title: Rapid review, on: [{event: meeting_hold, to: decision}]}
+    """
+    events = ctx.process.events
+    for stage in ctx.process.stages.values():
+        for transition in stage.transitions:
+            if transition.event not in events:
+                hint = did_you_mean(transition.event, events)
+                if transition.event in ctx.event_names:
+                    hint = "a gate's events cannot move a stage; the gate's options say where the case goes"
+                yield Problem(unknown("event", transition.event, f"stage {stage.id} transition"),
+                              transition.location, hint)
+        for task in stage.tasks:
+            if task.done_by not in events:
+                yield Problem(unknown("event", task.done_by, f"task {stage.id}.{task.id} done_by"),
+                              task.location, did_you_mean(task.done_by, events))
+    opens_with = ctx.process.opens_with
+    if opens_with is not None and opens_with not in events:
+        yield Problem(unknown("event", opens_with, "opens_with"), ctx.process.location,
+                      did_you_mean(opens_with, events))
+
+
+@rule("R103", "unknown-stage", Severity.ERROR, "A transition, gate or gate option names an undefined stage.")
+def unknown_stage(ctx: LintContext) -> Iterator[Problem]:
+    """A transition's `to`, a gate's `at` and a gate option's `to` must name a stage under `stages:`.
+
+    Fix: correct the spelling (the hint names the nearest stage) or add the stage.
+
+    Passing::
+
+        gates:
+          review_decision: {title: Decide, at: decision, decided_by: partners,
+                            options: {none: {title: No review, to: closed}}}
+
+    Failing::
+
+        gates:
+          review_decision: {title: Decide, at: decison, decided_by: partners,
+                            options: {none: {title: No review, to: closed}}}
+    """
+    stages = ctx.process.stages
+    for stage in stages.values():
+        for transition in stage.transitions:
+            if transition.to not in stages:
+                yield Problem(unknown("stage", transition.to, f"stage {stage.id} transition on {transition.event}"),
+                              transition.location, did_you_mean(transition.to, stages))
+    for gate in ctx.process.gates.values():
+        if gate.at not in stages:
+            yield Problem(unknown("stage", gate.at, f"gate {gate.id} at"), gate.location,
+                          did_you_mean(gate.at, stages))
+        for option in gate.options:
+            if option.to is not None and option.to not in stages:
+                yield Problem(unknown("stage", option.to, f"gate {gate.id} option {option.id} to"),
+                              option.location, did_you_mean(option.to, stages))
+
+
+@rule("R104", "unknown-field", Severity.ERROR, "An event's `sets`/`may_set` or a task's `per` names an undefined field.")
+def unknown_field(ctx: LintContext) -> Iterator[Problem]:
+    """Fields an event carries (`sets`, `may_set`) and the list a per-agency task runs over (`per`)
+    must be defined under `fields:`.
+
+    Fix: correct the spelling (the hint names the nearest field) or define the field.
+
+    Passing::
+
+        fields: {harm: {title: Harm, type: enum, values: [died, seriously_harmed]}}
+        events: {became_aware: {title: Aware, by: [local_authority], sets: [harm]}}
+
+    Failing::
+
+        events: {became_aware: {title: Aware, by: [local_authority], sets: [harms]}}
+    """
+    fields = ctx.process.fields
+    for event in ctx.process.events.values():
+        for key, names in (("sets", event.sets), ("may_set", event.may_set)):
+            for name in names:
+                if name not in fields:
+                    yield Problem(unknown("field", name, f"event {event.id} {key}"), event.location,
+                                  did_you_mean(name, fields))
+    for stage in ctx.process.stages.values():
+        for task in stage.tasks:
+            if task.per not in fields:
+                lists = [f.id for f in fields.values() if f.type == "list"]
+                yield Problem(unknown("field", task.per, f"task {stage.id}.{task.id} per"), task.location,
+                              did_you_mean(task.per, lists))
+
+
+@rule("R105", "unknown-source", Severity.ERROR, "A citation names a source that is not under `sources:`.")
+def unknown_source(ctx: LintContext) -> Iterator[Problem]:
+    """Every `cite: {source: X}` must name a key of `sources:` (a local definition also sees its
+    base's sources).
+
+    Fix: correct the source key or add it under `sources:` with a title and a file or url.
+
+    Passing::
+
+        sources: {SEED-X: {title: Procedure, url: "https://example.org"}}
+        roles: {local_authority: {title: LA, cite: {source: SEED-X, basis: LAW}}}
+
+    Failing::
+
+        roles: {local_authority: {title: LA, cite: {source: SEED-Y, basis: LAW}}}
+    """
+    sources = ctx.process.sources
+    for cite, where, owner in _citations(ctx.process):
+        if cite.source not in sources:
+            yield Problem(unknown("source", cite.source, f"{where} cite"), ctx.cite_at(cite, owner),
+                          did_you_mean(cite.source, sources))
+
+
+@rule("R106", "per-not-a-list", Severity.ERROR, "A per-agency task's `per` field is not a list field.")
+def per_not_a_list(ctx: LintContext) -> Iterator[Problem]:
+    """A task runs once per member of its `per` field, so that field must have `type: list`.
+
+    Fix: point `per` at a list field (usually `agencies`) or change the field's type to list.
+
+    Passing::
+
+        fields: {agencies: {title: Agencies, type: list, values: [police, health]}}
+        ... tasks: {agency_returns: {title: Returns, per: agencies, done_by: scoping_returned}}
+
+    Failing::
+
+        fields: {harm: {title: Harm, type: enum, values: [died, seriously_harmed]}}
+        ... tasks: {agency_returns: {title: Returns, per: harm, done_by: scoping_returned}}
+    """
+    fields = ctx.process.fields
+    lists = sorted(f.id for f in fields.values() if f.type == "list")
+    for stage in ctx.process.stages.values():
+        for task in stage.tasks:
+            field_def = fields.get(task.per)
+            if field_def is not None and field_def.type != "list":
+                hint = f"list fields: {', '.join(lists)}" if lists else "define a field with type: list"
+                yield Problem(f'task {stage.id}.{task.id} runs per "{task.per}", which is a {field_def.type} field, '
+                              "not a list", task.location, hint)
+
+
+@rule("R107", "missing-citation", Severity.WARNING, "A mandatory or locked item has no `cite:`.")
+def missing_citation(ctx: LintContext) -> Iterator[Problem]:
+    """Mandatory and locked items bind local definitions, so each should say where the duty comes
+    from. Items written in the base's file (or inherited unchanged) are the base's concern.
+
+    Fix: add `cite: {source: <key of sources>, section: ..., basis: LAW|WT|PANEL|LOCAL}`.
+
+    Passing::
+
+        deadlines:
+          notify_panel: {title: Notify, due: {working_days: 5, after: became_aware},
+                         met_by: [notified_panel], mandatory: true, cite: {source: WT, basis: WT}}
+
+    Failing::
+
+        deadlines:
+          notify_panel: {title: Notify, due: {working_days: 5, after: became_aware},
+                         met_by: [notified_panel], mandatory: true}
+    """
+    base, own_file = ctx.base, ctx.process_location.file
+    for section in ("roles", "events", "stages", "deadlines", "gates"):
+        inherited = getattr(base, section) if base is not None else {}
+        for element in getattr(ctx.process, section).values():
+            binding = getattr(element, "mandatory", False) or getattr(element, "locked", False)
+            if not binding or element.cite is not None or inherited.get(element.id) == element:
+                continue
+            if base is not None and element.location.file not in (own_file, NOWHERE.file):
+                continue  # written in the base's file: the base's concern
+            yield Problem(f"{section}.{element.id} is mandatory or locked but cites no source", element.location,
+                          "add `cite: {source: ..., section: ..., basis: LAW|WT|PANEL|LOCAL}` saying where "
+                          "the duty comes from")
