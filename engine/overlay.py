@@ -60,9 +60,15 @@ class Resolved:
         return self.origin(path).location(list(path))
 
     def key_locate(self, path: Sequence[str | int]) -> Location:
-        """Where the key of the mapping entry at `path` was written (falls back to the value)."""
+        """Where the key of the mapping entry at `path` was written (falls back to the value).
+
+        The most derived file that writes the key wins: an element a local definition patches is
+        reported in the local file, where the person editing it will look."""
         if not path or isinstance(path[-1], int):
             return self.locate(path)
+        for doc in self.chain:
+            if _has_path(doc.data, path):
+                return doc.key_location(list(path))
         return self.origin(path).key_location(list(path))
 
 
@@ -229,3 +235,14 @@ def _set(data: Any, path: PathKey, value: Any) -> None:
     for key in path[:-1]:
         data = data[key]
     data[path[-1]] = value
+
+
+def _has_path(data: Any, path: Sequence[str | int]) -> bool:
+    for step in path:
+        if isinstance(step, str) and isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(step, int) and isinstance(data, list) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return False
+    return True

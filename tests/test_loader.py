@@ -112,7 +112,8 @@ def test_local_definition_resolves_against_its_base_by_id(registry: Registry) ->
     assert "notify_panel" not in process.deadlines and "notify_panel" in base.deadlines
     tightened = process.deadlines["request_information"].rule
     assert tightened.n == 1 and tightened.location.file.endswith("local_extends.yaml")
-    assert process.deadlines["request_information"].location.file.endswith("full_language.yaml")
+    assert process.deadlines["request_information"].location.file.endswith("local_extends.yaml")
+    assert process.deadlines["request_information"].title == "Ask agencies for information"  # inherited
     assert process.deviations[0].approved_on == date(2024, 3, 1)
     assert list(process.sources) == ["SEED-X", "LOCAL-PROC"]
     assert [Path(name).name for name in result.bundle] == ["local_extends.yaml", "full_language.yaml"]

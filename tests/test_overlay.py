@@ -222,7 +222,8 @@ def test_provenance_points_at_the_file_and_line_that_wrote_each_value() -> None:
     resolved = resolve(_doc(local_text, "local.yaml"), _base())
     assert resolved.locate(["deadlines", "notify", "title"]) == Location("local.yaml", 8, 12)
     assert resolved.locate(["deadlines", "notify", "met_by"]) == Location("base.yaml", 14, 13)
-    assert resolved.key_locate(["deadlines", "notify"]) == Location("base.yaml", 11, 3)
+    # the element key is reported where the local file patches it: that is where its author looks
+    assert resolved.key_locate(["deadlines", "notify"]) == Location("local.yaml", 7, 3)
     assert resolved.locate(["deadlines", "notify", "met_by", 0]).file == "base.yaml"
     assert resolved.locate(["id"]) == Location("local.yaml", 2, 5)
     merged = resolved.as_document()

@@ -231,7 +231,7 @@ def per_not_a_list(ctx: LintContext) -> Iterator[Problem]:
             field_def = fields.get(task.per)
             if field_def is not None and field_def.type != "list":
                 hint = f"list fields: {', '.join(lists)}" if lists else "define a field with type: list"
-                yield Problem(f'task {stage.id}.{task.id} runs per "{task.per}", which is a {field_def.type} field, '
+                yield Problem(f'task {stage.id}.{task.id} runs per "{task.per}", which is {"an" if field_def.type[0] in "aeiou" else "a"} {field_def.type} field, '
                               "not a list", task.location, hint)
 
 
