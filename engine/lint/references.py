@@ -78,7 +78,8 @@ def unknown_role(ctx: LintContext) -> Iterator[Problem]:
             yield Problem(unknown("role", name, where), location, ctx.role_hint(name))
     if ctx.base is not None:
         for role in ctx.process.roles.values():
-            if role.replaces and role.replaces not in ctx.base.roles:
+            inherited = role.id in ctx.base.roles and ctx.base.roles[role.id].replaces == role.replaces
+            if role.replaces and role.replaces not in ctx.base.roles and not inherited:
                 yield Problem(unknown("base role", role.replaces, f"role {role.id} replaces"), role.location,
                               did_you_mean(role.replaces, ctx.base.roles))
 

@@ -1,0 +1,206 @@
+"""The orchestration the CLI calls: store + loader + runtime, one command at a time.
+
+Every command: read the case's events → replay under the definition the case was opened with → check
+the request and make the event (engine.actions) → append it with the expected last seq, the new stage
+and the open-deadline projection. When another writer appended first (ConcurrencyError), the command
+is re-read and re-decided, a few times. Nothing here reads the clock: dates come in as `at` / `as_of`.
+
+A case stays on its definition: opening saves the exact definition texts under their hash, and every
+later command rebuilds the process from those stored texts (`load_from_bundle`, cached by hash).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from engine import actions
+from engine.deadlines import CalendarLike
+from engine.errors import DefinitionError, NotFoundError, did_you_mean
+from engine.events import Event
+from engine.loader import LoadResult, Registry, default_registry, load_from_bundle, load_path
+from engine.model import Process
+from engine.runtime import Case
+from engine.store import ConcurrencyError, EventStore
+from engine.store_types import CaseRow, ChainProblem, DeadlineRow
+
+RETRIES = 5
+_TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
+_OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
+
+
+def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
+    """The open-deadline projection of a case (what `due` lists without replaying)."""
+    return [DeadlineRow(case.ref, d.id, d.title, d.due, d.window_start, d.weight, d.status, d.owner,
+                        d.escalate_to, d.citation)
+            for d in case.deadlines(as_of) if d.status in _OPEN_PROJECTION]
+
+
+def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
+    """Which stored text is the process itself (the others are the bases it extends)."""
+    for name, text in bundle.items():
+        match = _TOP_ID.search(text)
+        if match and match.group(1) == process_id:
+            return name
+    raise NotFoundError(f'the stored definition has no file for process "{process_id}"',
+                        did_you_mean(process_id, bundle))
+
+
+class CaseService:
+    def __init__(self, store: EventStore, registry: Registry | None = None,
+                 calendar: CalendarLike | None = None) -> None:
+        self.store = store
+        self._registry = registry
+        self._calendar = calendar  # None: each definition's own calendar (tests may inject one)
+        self._processes: dict[str, Process] = {}
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = default_registry()
+        return self._registry
+
+    # ------------------------------------------------------------------------------ definitions
+
+    def current(self, process_id: str) -> LoadResult:
+        """The definition as it is in the files now (raises NotFoundError / DefinitionError)."""
+        path = self.registry.path_for(process_id)
+        if path is None:
+            raise NotFoundError(f'no process has the id "{process_id}"',
+                                did_you_mean(process_id, self.registry.ids()) or "no definitions were found")
+        result = load_path(path, self.registry)
+        errors = [d for d in result.diagnostics if d.is_error]
+        if result.process is None or errors:
+            raise DefinitionError(errors or result.diagnostics)
+        return result
+
+    def process_for(self, definition_hash: str) -> Process:
+        """The exact definition a case was opened with, rebuilt from the stored texts."""
+        found = self._processes.get(definition_hash)
+        if found is None:
+            row = self.store.definition(definition_hash)
+            found = load_from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+            self._processes[definition_hash] = found
+        return found
+
+    # ----------------------------------------------------------------------------------- reading
+
+    def case(self, ref: str) -> tuple[Case, CaseRow]:
+        row = self.store.case(ref)
+        events = [s.event for s in self.store.events(ref)]
+        return Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar), row
+
+    def show(self, ref: str, as_of: date, show_personal: bool = False,
+             check_newer: bool = True) -> dict[str, Any]:
+        """The case summary plus which definition it runs on and whether a newer one exists."""
+        case, row = self.case(ref)
+        out = case.summary(as_of, show_personal)
+        out["definition"] = {"hash": row.definition_hash, "version": case.process.version, "newer": None}
+        if check_newer:
+            try:
+                now = self.current(row.process_id).process
+            except (NotFoundError, DefinitionError):
+                now = None  # the file is gone or broken: the case still runs on its stored text
+            if now is not None and now.text_hash != row.definition_hash:
+                out["definition"]["newer"] = {"hash": now.text_hash, "version": now.version}
+        return out
+
+    def history(self, ref: str, show_personal: bool = False) -> list[dict[str, Any]]:
+        row = self.store.case(ref)
+        personal = self.process_for(row.definition_hash).personal_fields()
+        out = []
+        for stored in self.store.events(ref):
+            e = stored.event
+            data = {k: ("(personal)" if k in personal and not show_personal else v) for k, v in e.data.items()}
+            out.append({"seq": e.seq, "kind": e.kind, "name": e.name, "at": e.at.isoformat(), "by": e.by,
+                        "actor": e.actor, "agency": e.agency, "data": data, "hash": stored.hash,
+                        "prev_hash": stored.prev_hash})
+        return out
+
+    def explain(self, ref: str, deadline_id: str, as_of: date) -> dict[str, Any]:
+        case, _ = self.case(ref)
+        return case.explain(deadline_id, as_of).to_dict()
+
+    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        return self.store.verify(ref)
+
+    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+        return self.store.cases(process_id, open_only)
+
+    def due(self, as_of: date, within: int | None = None, role: str | None = None) -> list[DeadlineRow]:
+        """Open deadlines from the projection; a row whose date has passed since it was written is overdue."""
+        rows = self.store.due(as_of, within_days=within, owner=role)
+        return [replace(r, status="overdue") if r.due is not None and r.due < as_of and r.status != "paused"
+                else r for r in rows]
+
+    # ---------------------------------------------------------------------------------- commands
+
+    def open(self, process_id: str, ref: str, at: date, by: str, fields: Mapping[str, Any],
+             pseudonym: str, actor: str | None = None) -> Case:
+        result = self.current(process_id)
+        process = result.process
+        assert process is not None  # current() raised otherwise
+        event = actions.open_case(process, ref, at, by, fields, pseudonym, actor)
+        self.store.save_definition(process.text_hash, process.id, process.version, result.bundle)
+        self._processes.setdefault(process.text_hash, process)
+        case = Case.replay(process, ref, [event], self._calendar)
+        stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
+                                      stage=case.stage, closed=case.is_closed,
+                                      deadlines=deadline_rows(case, at))
+        return Case.replay(process, ref, [stored.event], self._calendar)
+
+    def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> Case:
+        for attempt in range(RETRIES):
+            case, row = self.case(ref)
+            event = make(case)
+            after = case.apply(event)
+            try:
+                self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
+                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of))
+            except ConcurrencyError:
+                if attempt == RETRIES - 1:
+                    raise
+                continue
+            return after
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def record(self, ref: str, name: str, at: date, by: str, as_of: date, agency: str | None = None,
+               data: Mapping[str, Any] | None = None, actor: str | None = None) -> Case:
+        return self._command(ref, as_of, lambda c: actions.record(c, name, at, by, as_of, agency, data, actor))
+
+    def recommend(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
+                  as_of: date, actor: str | None = None) -> Case:
+        return self._command(ref, as_of,
+                             lambda c: actions.recommend(c, gate, option, at, by, rationale, as_of, actor))
+
+    def decide(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
+               as_of: date, actor: str | None = None) -> Case:
+        return self._command(ref, as_of,
+                             lambda c: actions.decide(c, gate, option, at, by, rationale, as_of, actor))
+
+    def extend(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None,
+               to: date | None = None, working_days: int | None = None) -> Case:
+        return self._command(ref, as_of,
+                             lambda c: actions.extend(c, deadline, at, by, as_of, reason, to, working_days))
+
+    def pause(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+        return self._command(ref, as_of, lambda c: actions.pause(c, deadline, at, by, as_of, reason))
+
+    def resume(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+        return self._command(ref, as_of, lambda c: actions.resume(c, deadline, at, by, as_of, reason))
+
+    def waive(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+        return self._command(ref, as_of, lambda c: actions.waive(c, deadline, at, by, as_of, reason))
+
+    def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
+                as_of: date | None = None, actor: str | None = None) -> Case:
+        return self._command(ref, as_of or at,
+                             lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor))
+
+    def note(self, ref: str, at: date, by: str, text: str, as_of: date | None = None,
+             notified: str | list[str] | None = None, actor: str | None = None) -> Case:
+        return self._command(ref, as_of or at,
+                             lambda c: actions.note(c, at, by, text, as_of, notified, actor))
