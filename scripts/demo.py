@@ -35,6 +35,7 @@ STEPS: list[tuple[str, list[str]]] = [
         "case", "record", CASE, "rapid_review_meeting_held", "--at", "2023-12-22", "--by", "rag"]),
     ("The notification goes to the Panel on the last permitted day, Tuesday 2 January 2024", [
         "case", "record", CASE, "notified_panel", "--at", "2024-01-02", "--by", "local_authority"]),
+    ("", ["case", "record", CASE, "reported_to_partners", "--at", "2024-01-02", "--by", "local_authority"]),
     ("Agencies are asked for information the next day", [
         "case", "record", CASE, "information_requested", "--at", "2024-01-03", "--by", "business_manager"]),
     ("Police return their scoping template", [

@@ -1,0 +1,81 @@
+"""Regenerate docs/cli.md from the click command tree: every command's help, examples included.
+
+    .venv/bin/python scripts/gen_cli_docs.py          # rewrite docs/cli.md
+    .venv/bin/python scripts/gen_cli_docs.py --check  # exit 1 when it is out of date
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import click  # noqa: E402
+
+from cli import cli  # noqa: E402
+
+DOC = ROOT / "docs" / "cli.md"
+
+INTRO = """# Command reference
+
+Generated from the commands' own help by `scripts/gen_cli_docs.py`; `tests/test_cli_docs.py` fails when
+this file and the code drift apart. `reviewflow COMMAND --help` prints the same text.
+
+Exit codes, for every command: **0** ok · **1** a problem with what was given (invalid definition,
+refused event, unknown case, failed scenario, bad date) · **2** the command was used wrongly (unknown
+option, missing argument) · **3** a bug in reviewflow (run again with `--debug` for the traceback).
+Dates are always `YYYY-MM-DD`; reviewflow never reads the clock, so commands that need "today" take
+`--at` or `--as-of`.
+"""
+
+
+def walk(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    ctx = click.Context(group, info_name="reviewflow")
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if command is None or command.hidden:
+            continue
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from walk(command, (*path, name))
+
+
+def help_text(path: tuple[str, ...], command: click.Command) -> str:
+    parent = click.Context(cli, info_name="reviewflow", max_content_width=100, terminal_width=100)
+    ctx = parent
+    for name in path:
+        ctx = click.Context(command if name == path[-1] else ctx.command, info_name=name, parent=ctx,
+                            max_content_width=100, terminal_width=100)
+    return command.get_help(ctx).rstrip()
+
+
+def commands() -> list[tuple[tuple[str, ...], click.Command]]:
+    return list(walk(cli))
+
+
+def render() -> str:
+    lines = [INTRO]
+    lines += ["## Contents", ""]
+    lines += [f"- `reviewflow {' '.join(path)}`" for path, _ in commands()]
+    lines.append("")
+    for path, command in commands():
+        lines += [f"## reviewflow {' '.join(path)}", "", "```text", help_text(path, command), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    fresh = render()
+    if "--check" in argv:
+        if not DOC.exists() or DOC.read_text(encoding="utf-8") != fresh:
+            print(f"{DOC} is out of date: run python scripts/gen_cli_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    DOC.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,30 @@
+"""Every diagnostic code any module can emit is documented, and docs/lint-codes.md is current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from engine import loader, schema, yamlio
+from engine.lint import CODES as LINT_CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "lint-codes.md"
+
+
+def test_every_code_of_every_module_is_documented_with_its_slug() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *LINT_CODES):
+        assert f"{info.code}" in text and f"`{info.slug}`" in text, f"{info.code} {info.slug} is not documented"
+
+
+def test_codes_are_unique_across_modules() -> None:
+    codes = [info.code for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *LINT_CODES)]
+    assert len(codes) == len(set(codes)), sorted(c for c in codes if codes.count(c) > 1)
+
+
+def test_the_generated_sections_are_current() -> None:
+    result = subprocess.run([sys.executable, "scripts/gen_lint_docs.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
