@@ -58,7 +58,7 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate my-partnership.yaml --format json
     """
     from engine.paths import processes_dir
-    from engine.render.diagnostics import diagnostics_text, diagnostic_github, report_json, summary_line
+    from engine.render.diagnostics import diagnostic_github, diagnostics_text, report_json, summary_line
     from engine.validation import validate_paths
 
     targets = list(paths) or [processes_dir()]

@@ -121,7 +121,7 @@ class _Builder:
         return Citation(
             source=str(value["source"]),
             section=_str(value.get("section")),
-            basis=Basis(basis) if basis in Basis._value2member_map_ else None,
+            basis=Basis(str(basis)) if basis in Basis._value2member_map_ else None,
             note=_str(value.get("note")),
             confidence=value.get("confidence") if value.get("confidence") in ("C", "I", "U") else None,
             location=self.r.locate(path),

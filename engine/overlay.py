@@ -239,10 +239,9 @@ def _set(data: Any, path: PathKey, value: Any) -> None:
 
 def _has_path(data: Any, path: Sequence[str | int]) -> bool:
     for step in path:
-        if isinstance(step, str) and isinstance(data, dict) and step in data:
-            data = data[step]
-        elif isinstance(step, int) and isinstance(data, list) and 0 <= step < len(data):
-            data = data[step]
-        else:
+        present = (isinstance(step, str) and isinstance(data, dict) and step in data) or (
+            isinstance(step, int) and isinstance(data, list) and 0 <= step < len(data))
+        if not present:
             return False
+        data = data[step]
     return True
