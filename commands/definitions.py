@@ -40,6 +40,14 @@ def _definition_error_exit(exc: Exception) -> None:
     raise exc
 
 
+def _shown(path: Path) -> str:
+    """A path as the report shows it: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @format_option("text", "json", "github")
@@ -59,11 +67,14 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
     """
     from engine.paths import processes_dir
     from engine.render.diagnostics import diagnostic_github, diagnostics_text, report_json, summary_line
-    from engine.validation import validate_paths
+    from engine.scenarios import validate_scenarios
+    from engine.validation import expand, validate_paths
 
     targets = list(paths) or [processes_dir()]
     report = validate_paths(targets)
     rows = [(f.file, f.process_id, f.diagnostics) for f in report.files]
+    for scenario_file in expand(targets)[1]:
+        rows.append((_shown(scenario_file), None, validate_scenarios([scenario_file])))
     errors = sum(1 for _, _, ds in rows for d in ds if d.is_error)
     warnings = sum(1 for _, _, ds in rows for d in ds if d.severity.value == "warning")
     if output_format == "json":

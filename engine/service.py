@@ -33,7 +33,11 @@ _OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
 
 
 def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
-    """The open-deadline projection of a case (what `due` lists without replaying)."""
+    """The open-deadline projection of a case (what `due` lists without replaying).
+
+    A closed case owes nothing more: its unmet deadlines stay visible in `case show`, not in `due`."""
+    if case.is_closed:
+        return []
     return [DeadlineRow(case.ref, d.id, d.title, d.due, d.window_start, d.weight, d.status, d.owner,
                         d.escalate_to, d.citation)
             for d in case.deadlines(as_of) if d.status in _OPEN_PROJECTION]

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import loader, schema, yamlio  # noqa: E402
+from engine import loader, scenarios, schema, yamlio  # noqa: E402
 from engine.errors import CodeInfo  # noqa: E402
 from engine.lint.docs import splice  # noqa: E402
 
@@ -28,6 +28,7 @@ GROUPS: tuple[tuple[str, tuple[CodeInfo, ...]], ...] = (
     ("Strict YAML (Y1xx)", yamlio.CODES),
     ("Structure: the JSON Schema (S1xx)", schema.CODES),
     ("Loading: extends, dates, guard syntax (L1xx, X501)", loader.CODES),
+    ("Scenario files (T7xx; see docs/scenarios.md)", tuple(scenarios.CODES.values())),
 )
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import loader, schema, yamlio
+from engine import loader, scenarios, schema, yamlio
 from engine.lint import CODES as LINT_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,12 +15,12 @@ DOC = ROOT / "docs" / "lint-codes.md"
 
 def test_every_code_of_every_module_is_documented_with_its_slug() -> None:
     text = DOC.read_text(encoding="utf-8")
-    for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *LINT_CODES):
+    for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *scenarios.CODES.values(), *LINT_CODES):
         assert f"{info.code}" in text and f"`{info.slug}`" in text, f"{info.code} {info.slug} is not documented"
 
 
 def test_codes_are_unique_across_modules() -> None:
-    codes = [info.code for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *LINT_CODES)]
+    codes = [info.code for info in (*yamlio.CODES, *schema.CODES, *loader.CODES, *scenarios.CODES.values(), *LINT_CODES)]
     assert len(codes) == len(set(codes)), sorted(c for c in codes if codes.count(c) > 1)
 
 
