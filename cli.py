@@ -32,7 +32,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
       reviewflow validate                      # check every bundled definition
       reviewflow show leeds-rapid-review       # the staff guide for Leeds
       reviewflow calendar add 2023-12-21 5 --explain
-      reviewflow case open leeds-rapid-review LEEDS-2024-001 --at 2024-01-02 --by local_authority
+      reviewflow case open leeds-rapid-review LEEDS-2024-001 --at 2023-12-21 --by local_authority \\
+          --pseudonym "Child B" --set harm=seriously_harmed --set abuse_or_neglect=true
+      reviewflow due --as-of 2024-01-03
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
