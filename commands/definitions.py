@@ -83,13 +83,13 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
         for _, _, diagnostics in rows:
             for diagnostic in diagnostics:
                 click.echo(diagnostic_github(diagnostic))
-        click.echo(summary_line(len(rows), errors, warnings))
+        click.echo(summary_line(len(rows), errors, warnings, strict=strict))
     else:
         if not quiet:
             text = diagnostics_text(d for _, _, ds in rows for d in ds)
             if text:
                 click.echo(text)
-        click.echo(summary_line(len(rows), errors, warnings))
+        click.echo(summary_line(len(rows), errors, warnings, strict=strict))
     failed = errors > 0 or (strict and warnings > 0)
     raise click.exceptions.Exit(EXIT_PROBLEM if failed else EXIT_OK)
 

@@ -93,7 +93,7 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
 
     \b
     Example:
-      reviewflow new calderdale --extends national-wt2023
+      reviewflow new calderdale --extends wt2023-national
       reviewflow validate processes/calderdale/
       reviewflow test processes/calderdale/
     """

@@ -118,10 +118,14 @@ def _gate(case: Case, gate_id: str, as_of: date) -> Gate:
         raise NotFoundError(f'unknown gate "{gate_id}"', did_you_mean(gate_id, case.process.gates))
     if case.is_closed:
         raise refuse(case, f'the case is closed: stage "{case.stage}" is final', None, as_of)
+    state = case.gate_state(gate.id)
     if case.stage != gate.at:
+        if state.outcome is not None:
+            raise refuse(case, f'gate "{gate.id}" was already decided: "{state.outcome.option}" on '
+                          f'{state.outcome.at.isoformat()}; the case has moved on to stage "{case.stage}"',
+                          None, as_of)
         raise refuse(case, f'gate "{gate.id}" is open only in stage "{gate.at}"; the case is in '
                       f'stage "{case.stage}"', None, as_of)
-    state = case.gate_state(gate.id)
     if state.outcome is not None:
         raise refuse(case, f'gate "{gate.id}" was already decided: "{state.outcome.option}" on '
                       f"{state.outcome.at.isoformat()}", None, as_of)
@@ -142,7 +146,8 @@ def recommend(case: Case, gate: str, option: str, at: date, by: str, rationale: 
     g = _gate(case, gate, as_of)
     if g.recommended_by is None:
         raise refuse(case, f'gate "{g.id}" takes no recommendation', "decide it directly", as_of)
-    check_role(case.process, by, (g.recommended_by,), f'recommend on gate "{g.id}"')
+    check_role(case.process, by, (g.recommended_by,), f'recommend on gate "{g.id}"',
+               lambda: [str(a) for a in case.allowed(as_of)])
     if case.gate_state(g.id).decisions:
         raise refuse(case, f'decisions on gate "{g.id}" have begun: the recommendation can no longer change',
                       None, as_of)
@@ -177,7 +182,7 @@ def decide(case: Case, gate: str, option: str, at: date, by: str, rationale: str
         kind = "dispute_decided"
     elif by not in parties:
         check_role(case.process, by, parties + ((dispute_by,) if state.disputed and dispute_by else ()),
-                   f'decide gate "{g.id}"')
+                   f'decide gate "{g.id}"', lambda: [str(a) for a in case.allowed(as_of)])
     data = _option_and_rationale(case, g, option, rationale, as_of)
     check_dates(case, at, as_of)
     event = Event(kind, g.id, at, by, actor, None, data)

@@ -327,7 +327,7 @@ def explain(cal: CalendarLike, deadline: Deadline, inst: DeadlineInstance) -> De
         ex = cal.explain_working_days(start, n)
         counted, skipped = list(ex.counted), [(d, str(why)) for d, why in ex.skipped]
         method = (f"R1/R2: day 0 is {start.isoformat()} and is never counted; "
-                  f"{abs(n)} working days counted {'back' if n < 0 else 'on'}")
+                  f"{abs(n)} working day{'' if abs(n) == 1 else 's'} counted {'back' if n < 0 else 'on'}")
     elif rule.unit == "calendar_days":
         step = 1 if n >= 0 else -1
         counted = [start + timedelta(days=step * i) for i in range(1, abs(n) + 1)]

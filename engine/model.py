@@ -156,6 +156,8 @@ class DeadlineRule:
 
     def describe(self) -> str:
         unit = self.unit.replace("_", " ")
+        if self.n == 1 and not self.is_window:
+            unit = unit.rstrip("s")  # "1 working day", "1 month"
         if self.is_window:
             return f"between {self.n} and {self.n_to} {unit} {self.direction} {self.anchor}"
         text = f"{self.n} {unit} {self.direction} {self.anchor}"

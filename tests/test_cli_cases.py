@@ -107,7 +107,8 @@ def test_the_rag_may_not_decide_what_it_recommended(db: Path) -> None:
     notified(db)
     result = refused(db, "case", "decide", REF, "notification_decision", "notify", "--at", "2024-01-02",
                      "--by", "rag", "--rationale", "x")
-    assert "is open only in stage \"aware\"" in result.stderr  # the notification gate is behind us
+    assert 'gate "notification_decision" was already decided' in result.stderr  # the gate is behind us
+    assert 'the case has moved on to stage' in result.stderr
     ok(db, "case", "record", REF, "information_requested", "--at", "2024-01-04", "--by", "business_manager")
     ok(db, "case", "record", REF, "scoping_shared", "--at", "2024-01-11", "--by", "business_manager")
     ok(db, "case", "record", REF, "rapid_review_meeting_held", "--at", "2024-01-16", "--by", "rag")

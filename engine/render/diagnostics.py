@@ -43,11 +43,16 @@ def diagnostic_github(diagnostic: Diagnostic) -> str:
     return f"::{level} {','.join(props)}::{_escape_github(message)}"
 
 
-def summary_line(files: int, errors: int, warnings: int) -> str:
+def summary_line(files: int, errors: int, warnings: int, *, strict: bool = False) -> str:
     def plural(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
-    verdict = "ok" if errors == 0 else "invalid"
+    if errors:
+        verdict = "invalid"
+    elif strict and warnings:
+        verdict = "failed: --strict treats warnings as errors"
+    else:
+        verdict = "ok"
     return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')} ({verdict})"
 
 

@@ -36,6 +36,8 @@ def _in_sentence(title: str) -> str:
 def _deadline_line(process: Process, deadline: Deadline) -> str:
     rule = deadline.rule
     unit = rule.unit.replace("_", " ")
+    if rule.n == 1 and not rule.is_window:
+        unit = unit.rstrip("s")
     anchor = _in_sentence(_event_title(process, rule.anchor))
     if rule.is_window:
         when = f"between {rule.n} and {rule.n_to} {unit} after {anchor}"
