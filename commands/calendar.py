@@ -7,7 +7,6 @@ a business manager; `--format json` has the stable shape documented in docs/cale
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from datetime import date
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.common import EXIT_PROBLEM, echo_error, echo_json, format_option
+from commands.common import echo_json, format_option, reports_problems
 
 if TYPE_CHECKING:
     from engine.workdays import Calendar
@@ -49,24 +48,6 @@ def _process_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Use this process definition's calendar (its local closures and extra holidays).")(func)
 
 
-def _reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an EngineError into 'error: …' + 'hint: …' and exit 1, also under CliRunner."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            from engine.errors import EngineError
-
-            if not isinstance(exc, EngineError):
-                raise
-            echo_error(exc.message, exc.hint)
-            click.get_current_context().exit(EXIT_PROBLEM)
-
-    return wrapper
-
-
 # -- commands -------------------------------------------------------------------------------------
 
 
@@ -80,7 +61,7 @@ def _reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--explain", is_flag=True, help="List every day counted and every day skipped, with reasons.")
 @_process_option
 @format_option("text", "json")
-@_reports_problems
+@reports_problems
 def add_command(start_text: str, count_text: str, calendar_days: bool, roll_forward: bool, months: bool,
                 explain: bool, process_id: str | None, output_format: str) -> None:
     """The date N working days after DATE (before it when N is negative).
@@ -172,7 +153,7 @@ def add_command(start_text: str, count_text: str, calendar_days: bool, roll_forw
 @click.argument("second_text", metavar="DATE")
 @_process_option
 @format_option("text", "json")
-@_reports_problems
+@reports_problems
 def between_command(first_text: str, second_text: str, process_id: str | None, output_format: str) -> None:
     """Count the working days after the first DATE up to and including the second.
 
@@ -207,7 +188,7 @@ def between_command(first_text: str, second_text: str, process_id: str | None, o
 @click.argument("year_text", metavar="YEAR")
 @_process_option
 @format_option("text", "json")
-@_reports_problems
+@reports_problems
 def holidays_command(year_text: str, process_id: str | None, output_format: str) -> None:
     """List the bank holidays (and local closures) of YEAR that fall on weekdays.
 
@@ -240,7 +221,7 @@ def holidays_command(year_text: str, process_id: str | None, output_format: str)
 @click.argument("day_text", metavar="DATE")
 @_process_option
 @format_option("text", "json")
-@_reports_problems
+@reports_problems
 def is_working_day_command(day_text: str, process_id: str | None, output_format: str) -> None:
     """Say whether DATE is a working day, and if not, why (weekend, which bank holiday, closure).
 

@@ -9,7 +9,6 @@ read commands, from the case's last recorded event (and the output says so).
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from commands.common import (
     echo_json,
     format_option,
     parse_date_arg,
+    reports_problems,
     resolve_db_path,
 )
 
@@ -45,44 +45,6 @@ def register(cli: click.Group) -> None:
 
 
 # -- plumbing -------------------------------------------------------------------------------------
-
-
-def _reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An EngineError becomes `error:` + `hint:` (+ `allowed now:` for a refusal), exit 1, no traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            from engine.errors import DefinitionError, EngineError, RefusedError
-
-            if not isinstance(exc, EngineError):
-                raise
-            if isinstance(exc, DefinitionError):
-                from engine.render.diagnostics import diagnostics_text
-
-                click.echo(diagnostics_text(exc.diagnostics), err=True)
-            if isinstance(exc, RefusedError):
-                _echo_problem(exc.message, exc.hint, exc.allowed, getattr(exc, "allowed_actions", None))
-            else:
-                _echo_problem(exc.message, exc.hint, ())
-            click.get_current_context().exit(EXIT_PROBLEM)
-
-    return wrapper
-
-
-def _echo_problem(message: str, hint: str | None, allowed: list[str] | tuple[str, ...],
-                  actions: list[dict[str, Any]] | None = None) -> None:
-    from engine.render.case_text import allowed_lines, refusal_allowed_lines
-
-    if allowed and (hint is None or hint.startswith("allowed now: ")):
-        hint = "do one of the things allowed now (listed below); `reviewflow case show REF` has the detail"
-    echo_error(message, hint)
-    if allowed or actions:
-        click.echo("allowed now:", err=True)
-        for line in allowed_lines(actions) if actions else refusal_allowed_lines(list(allowed)):
-            click.echo(f"  {line}", err=True)
 
 
 @contextmanager
@@ -228,7 +190,7 @@ def case_group() -> None:
 @_set_option
 @_actor_option
 @_write_options
-@_reports_problems
+@reports_problems
 def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[str, ...], actor: str | None,
                  at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Open case REF under PROCESS (the day the local authority or partnership became aware).
@@ -269,7 +231,7 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[s
 @_set_option
 @_actor_option
 @_write_options
-@_reports_problems
+@reports_problems
 def record_command(ref: str, event: str, agency: str | None, sets: tuple[str, ...], actor: str | None,
                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Record that EVENT happened in case REF (an event id from the definition).
@@ -314,7 +276,7 @@ def _gate_write(kind: str, ref: str, gate: str, option: str, rationale: str | No
 
 @case_group.command("recommend")
 @_gate_options
-@_reports_problems
+@reports_problems
 def recommend_command(ref: str, gate: str, option: str, rationale: str | None, actor: str | None, at_text: str,
                       by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Recommend OPTION on decision GATE of case REF (the recommending body, e.g. Leeds' RAG).
@@ -329,7 +291,7 @@ def recommend_command(ref: str, gate: str, option: str, rationale: str | None, a
 
 @case_group.command("decide")
 @_gate_options
-@_reports_problems
+@reports_problems
 def decide_command(ref: str, gate: str, option: str, rationale: str | None, actor: str | None, at_text: str,
                    by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Decide OPTION on decision GATE of case REF, as one of its deciders.
@@ -355,7 +317,7 @@ def decide_command(ref: str, gate: str, option: str, rationale: str | None, acto
 @click.option("--to", "to_text", metavar="DATE", default=None, help="The new due date.")
 @click.option("--working-days", type=int, default=None, metavar="N", help="Or: move the due date N working days on.")
 @_write_options
-@_reports_problems
+@reports_problems
 def extend_command(ref: str, deadline: str, reason: str | None, to_text: str | None, working_days: int | None,
                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Extend DEADLINE of case REF (by its authority; the original due date is kept).
@@ -380,7 +342,7 @@ def _control_command(kind: str, example: str) -> click.Command:
     @click.argument("deadline", metavar="DEADLINE")
     @click.option("--reason", metavar="TEXT", default=None, help="Why (required).")
     @_write_options
-    @_reports_problems
+    @reports_problems
     def command(ref: str, deadline: str, reason: str | None, at_text: str, by: str, as_of_text: str | None,
                 db_path: str | None) -> None:
         at, as_of = _dates(at_text, as_of_text)
@@ -415,7 +377,7 @@ waive_command = _control_command(
 @_set_option
 @_actor_option
 @_write_options
-@_reports_problems
+@reports_problems
 def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...], actor: str | None,
                     at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Correct the data of event SEQ of case REF: a new event that supersedes it (nothing is edited).
@@ -440,7 +402,7 @@ def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...
               help="A recipient now told (closes that notification owed); repeatable.")
 @_actor_option
 @_write_options
-@_reports_problems
+@reports_problems
 def note_command(ref: str, text: str, notified: tuple[str, ...], actor: str | None, at_text: str, by: str,
                  as_of_text: str | None, db_path: str | None) -> None:
     """Add a note to case REF; with --notified, record that a recipient owed a notification was told.
@@ -467,7 +429,7 @@ def note_command(ref: str, text: str, notified: tuple[str, ...], actor: str | No
 @click.option("--show-personal", is_flag=True, help="Also print fields the definition marks personal.")
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_format: str,
                  db_path: str | None) -> None:
     """Where case REF stands: stage and owner, what is allowed now, every deadline, tasks, notifications.
@@ -498,7 +460,7 @@ def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_f
 @click.option("--show-personal", is_flag=True, help="Also print fields the definition marks personal.")
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def history_command(ref: str, show_personal: bool, output_format: str, db_path: str | None) -> None:
     """Every event of case REF in order: seq, date, kind, name, by, actor, agency, data, hash.
 
@@ -524,7 +486,7 @@ def history_command(ref: str, show_personal: bool, output_format: str, db_path: 
               help="The date to judge the status on (default: the date of the case's last event).")
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def explain_command(ref: str, deadline: str, as_of_text: str | None, output_format: str,
                     db_path: str | None) -> None:
     """How DEADLINE of case REF was worked out: the event it counts from, the rule and its source, every
@@ -552,7 +514,7 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
 @click.argument("ref", metavar="REF", required=False)
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def verify_command(ref: str | None, output_format: str, db_path: str | None) -> None:
     """Recompute every hash of the record: exit 0 when every chain verifies, 1 naming each problem.
 
@@ -586,7 +548,7 @@ def verify_command(ref: str | None, output_format: str, db_path: str | None) -> 
 @click.option("--open", "open_only", is_flag=True, help="Only cases that are not closed.")
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def cases_command(process_id: str | None, open_only: bool, output_format: str, db_path: str | None) -> None:
     """List the cases in the store: reference, pseudonym, process, opened, stage.
 
@@ -616,7 +578,7 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when anything listed is overdue (for cron/CI).")
 @format_option("text", "json")
 @db_option
-@_reports_problems
+@reports_problems
 def due_command(as_of_text: str, within: int | None, role: str | None, fail_on_overdue: bool, output_format: str,
                 db_path: str | None) -> None:
     """Open deadlines across every case, soonest first, overdue marked (from the stored projection).
