@@ -5,13 +5,13 @@ Results are values (a report per file); rendering and exit codes belong to the C
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import Diagnostic, Severity
+from engine.lint import lint_process
 from engine.loader import SCENARIOS_DIR, Registry, default_registry, definition_files, load_path
-from engine.model import Process
 
 
 @dataclass
@@ -40,18 +40,6 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return self.error_count == 0
-
-
-Linter = Callable[[Process, "Process | None"], list[Diagnostic]]
-
-
-def _linter() -> Linter | None:
-    # TODO(lead): engine.lint is being written alongside; drop this guard once it is always present.
-    try:
-        from engine.lint import lint_process
-    except ImportError:
-        return None
-    return lint_process
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
@@ -84,13 +72,12 @@ def validate_paths(paths: Sequence[Path], registry: Registry | None = None) -> V
     definitions, scenarios = expand(paths)
     dirs = list(dict.fromkeys(p if p.is_dir() else p.parent for p in map(Path, paths)))
     registry = (registry or default_registry()).with_roots(dirs)
-    lint = _linter()
     reports: list[FileReport] = []
     for path in definitions:
         result = load_path(path, registry)
         diagnostics = list(result.diagnostics)
-        if result.process is not None and lint is not None:
-            diagnostics.extend(lint(result.process, result.base))
+        if result.process is not None:
+            diagnostics.extend(lint_process(result.process, result.base))
         process_id = result.process.id if result.process else _declared_id(path, registry)
         reports.append(FileReport(result.file, process_id, sorted(diagnostics, key=Diagnostic.sort_key)))
     reports.extend(validate_scenarios(scenarios, registry))
