@@ -12,12 +12,11 @@ import sys
 import traceback
 
 import click
-
-from commands import calendar as calendar_commands
-from commands import cases as case_commands
-from commands import definitions as definition_commands
-from commands import scenarios as scenario_commands
-from commands.common import EXIT_BUG, EXIT_PROBLEM, EXIT_USAGE, echo_error
+from reviewflow.commands import calendar as calendar_commands
+from reviewflow.commands import cases as case_commands
+from reviewflow.commands import definitions as definition_commands
+from reviewflow.commands import scenarios as scenario_commands
+from reviewflow.commands.common import EXIT_BUG, EXIT_PROBLEM, EXIT_USAGE, echo_error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -61,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # the one place a bug is caught: never a traceback for users by default
-        from engine.errors import EngineError
+        from reviewflow.engine.errors import EngineError
 
         if isinstance(exc, EngineError):
             echo_error(exc.message, exc.hint)

@@ -23,13 +23,13 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine import actions, machine  # noqa: E402
-from engine.loader import default_registry, load_path  # noqa: E402
-from engine.runtime import Case  # noqa: E402
-from engine.store import EventStore  # noqa: E402
+from reviewflow.engine.cases import commands as actions  # noqa: E402
+from reviewflow.engine.cases import machine  # noqa: E402
+from reviewflow.engine.cases.case import Case  # noqa: E402
+from reviewflow.engine.definition.loader import default_registry, load_path  # noqa: E402
+from reviewflow.engine.store.sqlite import EventStore  # noqa: E402
 
 FULL = ROOT / "tests" / "definitions" / "valid" / "full_language.yaml"
 D = date

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from engine.store import DeadlineRow, EventStore, _connect
+from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
+from reviewflow.engine.store.sqlite import DeadlineRow, EventStore, _connect
 
 DEF_HASH = "b" * 64
 START = date(2024, 1, 1)

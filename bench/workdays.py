@@ -19,10 +19,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from engine.workdays import calendar_for  # noqa: E402
-from engine.workdays_reference import reference_add_working_days  # noqa: E402
+sys.path.insert(0, str(REPO / "tests"))  # the test-only reference implementation
+from reviewflow.engine.calendar.workdays import calendar_for  # noqa: E402
+from workdays_reference import reference_add_working_days  # noqa: E402
 
 SEED = 20240102
 FIRST, LAST = date(2015, 1, 1), date(2035, 12, 31)

@@ -13,11 +13,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
-
-from commands.common import echo_json, format_option, reports_problems
+from reviewflow.commands.common import echo_json, format_option, reports_problems
 
 if TYPE_CHECKING:
-    from engine.workdays import Calendar
+    from reviewflow.engine.calendar.workdays import Calendar
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
@@ -250,14 +249,14 @@ def is_working_day_command(day_text: str, process_id: str | None, output_format:
 
 
 def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
-    from engine.workdays import calendar_for
+    from reviewflow.engine.calendar.workdays import calendar_for
 
     if process_id is None:
         return calendar_for(), None
     try:
-        from engine.loader import load_process_by_id
+        from reviewflow.engine.definition.loader import load_process_by_id
     except ImportError:
-        from engine.errors import CalendarError
+        from reviewflow.engine.errors import CalendarError
 
         raise CalendarError("process definitions cannot be loaded by this version of reviewflow",
                             "leave out --process to use the plain England & Wales calendar") from None
@@ -266,14 +265,14 @@ def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
 
 
 def _parse_date(text: str, what: str) -> date:
-    from engine.workdays import parse_iso_date
+    from reviewflow.engine.calendar.workdays import parse_iso_date
 
     return parse_iso_date(text, what)
 
 
 def _parse_whole_number(text: str, what: str) -> int:
     if not _WHOLE_NUMBER.fullmatch(text):
-        from engine.errors import CalendarError
+        from reviewflow.engine.errors import CalendarError
 
         raise CalendarError(f"{what} must be a whole number, got {text!r}",
                             "write a whole number such as 5, or -5 to count back")

@@ -1,7 +1,7 @@
 """Commands: case … (open, record, recommend, decide, extend, pause, resume, waive, correct, note, show,
-history, explain, verify), cases and due — a thin shell over engine.service.CaseService.
+history, explain, verify), cases and due — a thin shell over reviewflow.engine.service.CaseService.
 
-parse → call the service → render (engine.render.case_text) → exit code. Only click and
+parse → call the service → render (reviewflow.engine.render.case_text) → exit code. Only click and
 commands.common are imported at module level, so `reviewflow --help` never loads the engine. The engine
 never reads the clock and neither does this module: every date comes from --at / --as-of, or, for the
 read commands, from the case's last recorded event (and the output says so).
@@ -17,8 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
-
-from commands.common import (
+from reviewflow.commands.common import (
     EXIT_PROBLEM,
     db_option,
     echo_error,
@@ -30,9 +29,9 @@ from commands.common import (
 )
 
 if TYPE_CHECKING:
-    from engine.model import Process
-    from engine.runtime import Case
-    from engine.service import CaseService
+    from reviewflow.engine.cases.case import Case
+    from reviewflow.engine.definition.model import Process
+    from reviewflow.engine.service import CaseService
 
 _INT = re.compile(r"[+-]?[0-9]+")
 
@@ -54,9 +53,9 @@ def _service(db_path: str | None, *, create: bool = False) -> Iterator[CaseServi
     Only `case open` creates a store; the other commands refuse a path where none exists rather than
     leave an empty database behind (a mistyped --db would otherwise look like "no cases").
     """
-    from engine.errors import NotFoundError
-    from engine.service import CaseService
-    from engine.store import EventStore
+    from reviewflow.engine.errors import NotFoundError
+    from reviewflow.engine.service import CaseService
+    from reviewflow.engine.store.sqlite import EventStore
 
     path = resolve_db_path(db_path)
     if not create and path != ":memory:" and not os.path.exists(path):
@@ -99,14 +98,15 @@ def _parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def _with_allowed(svc: CaseService, ref: str, as_of: date, action: Callable[[], Case]) -> Case:
     """Run a write; a refusal gets the case's allowed actions (grouped for reading) attached."""
-    from engine.errors import RefusedError
+    from reviewflow.engine.cases.allowed import allowed_actions
+    from reviewflow.engine.errors import RefusedError
 
     try:
         return action()
     except RefusedError as exc:
         try:
             case, _ = svc.case(ref)
-            actions = case.allowed(as_of)
+            actions = allowed_actions(case, as_of)
         except Exception:  # noqa: BLE001 - the original refusal is what matters
             raise exc from None
         exc.allowed = exc.allowed or [str(a) for a in actions]
@@ -126,7 +126,7 @@ def _default_as_of(svc: CaseService, ref: str, as_of_text: str | None) -> tuple[
 
 def _report_write(case: Case, as_of: date) -> None:
     """What a write did: the event, the stage, deadlines started or met, a gate's state, tasks started."""
-    from engine.render.case_text import write_text
+    from reviewflow.engine.render.case_text import write_text
 
     click.echo(write_text(case, as_of))
 
@@ -204,7 +204,7 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[s
           --pseudonym "Child B" --set harm=seriously_harmed --set abuse_or_neglect=true \\
           --set agencies=police,health,education
     """
-    from engine.errors import RefusedError
+    from reviewflow.engine.errors import RefusedError
 
     at, as_of = _dates(at_text, as_of_text)
     with _service(db_path, create=True) as svc:
@@ -439,7 +439,7 @@ def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_f
       reviewflow case show LEEDS-2024-001
       reviewflow case show LEEDS-2024-001 --as-of 2024-01-12 --format json
     """
-    from engine.render.case_text import show_text
+    from reviewflow.engine.render.case_text import show_text
 
     with _service(db_path) as svc:
         as_of, defaulted = _default_as_of(svc, ref, as_of_text)
@@ -469,7 +469,7 @@ def history_command(ref: str, show_personal: bool, output_format: str, db_path: 
       reviewflow case history LEEDS-2024-001
       reviewflow case history LEEDS-2024-001 --format json
     """
-    from engine.render.case_text import history_text
+    from reviewflow.engine.render.case_text import history_text
 
     with _service(db_path) as svc:
         rows = svc.history(ref, show_personal)
@@ -497,7 +497,7 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
       reviewflow case explain LEEDS-2024-001 notify_panel
       reviewflow case explain LEEDS-2024-001 meeting_window --as-of 2024-01-12 --format json
     """
-    from engine.render.case_text import explain_text
+    from reviewflow.engine.render.case_text import explain_text
 
     with _service(db_path) as svc:
         as_of, defaulted = _default_as_of(svc, ref, as_of_text)
@@ -564,7 +564,7 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
     if output_format == "json":
         echo_json({"cases": rows})
     else:
-        from engine.render.case_text import cases_text
+        from reviewflow.engine.render.case_text import cases_text
 
         click.echo(cases_text(rows))
 
@@ -589,7 +589,7 @@ def due_command(as_of_text: str, within: int | None, role: str | None, fail_on_o
       reviewflow due --as-of 2024-01-03 --within 7 --role business_manager
       reviewflow due --as-of 2024-01-24 --fail-on-overdue --format json
     """
-    from engine.render.case_text import due_text
+    from reviewflow.engine.render.case_text import due_text
 
     as_of = parse_date_arg(as_of_text, "--as-of")
     with _service(db_path) as svc:

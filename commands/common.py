@@ -55,7 +55,7 @@ def resolve_db_path(db_path: str | None) -> str:
 
 def parse_date_arg(value: str, what: str = "date") -> Any:
     """A strict ISO calendar date (YYYY-MM-DD); anything else is a CalendarError (exit 1) naming the value."""
-    from engine.workdays import parse_iso_date
+    from reviewflow.engine.calendar.workdays import parse_iso_date
 
     return parse_iso_date(value, what)
 
@@ -68,12 +68,12 @@ def reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except Exception as exc:
-            from engine.errors import DefinitionError, EngineError, RefusedError
+            from reviewflow.engine.errors import DefinitionError, EngineError, RefusedError
 
             if not isinstance(exc, EngineError):
                 raise
             if isinstance(exc, DefinitionError):
-                from engine.render.diagnostics import diagnostics_text
+                from reviewflow.engine.render.diagnostics import diagnostics_text
 
                 click.echo(diagnostics_text(exc.diagnostics), err=True)
             if isinstance(exc, RefusedError):
@@ -87,7 +87,7 @@ def reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def echo_problem(message: str, hint: str | None, allowed: list[str] | tuple[str, ...],
                   actions: list[dict[str, Any]] | None = None) -> None:
-    from engine.render.case_text import allowed_lines, refusal_allowed_lines
+    from reviewflow.engine.render.case_text import allowed_lines, refusal_allowed_lines
 
     if allowed and (hint is None or hint.startswith("allowed now: ")):
         hint = "do one of the things allowed now (listed below); `reviewflow case show REF` has the detail"

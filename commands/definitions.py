@@ -6,17 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-
-from commands.common import EXIT_OK, EXIT_PROBLEM, echo_json, format_option
+from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_json, format_option
 
 if TYPE_CHECKING:
-    from engine.model import Process
+    from reviewflow.engine.definition.model import Process
 
 
 def _load_process(reference: str) -> Process:
     """A process by id, or by the path of its YAML file."""
-    from engine.errors import DefinitionError
-    from engine.loader import default_registry, load_path, load_process_by_id
+    from reviewflow.engine.definition.loader import default_registry, load_path, load_process_by_id
+    from reviewflow.engine.errors import DefinitionError
 
     path = Path(reference)
     if reference.endswith((".yaml", ".yml")) or path.is_file():
@@ -30,8 +29,8 @@ def _load_process(reference: str) -> Process:
 
 
 def _definition_error_exit(exc: Exception) -> None:
-    from engine.errors import DefinitionError
-    from engine.render.diagnostics import diagnostics_text
+    from reviewflow.engine.errors import DefinitionError
+    from reviewflow.engine.render.diagnostics import diagnostics_text
 
     if isinstance(exc, DefinitionError):
         click.echo(diagnostics_text(exc.diagnostics), err=True)
@@ -65,10 +64,15 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate processes/leeds/ --format github
       reviewflow validate my-partnership.yaml --format json
     """
-    from engine.paths import processes_dir
-    from engine.render.diagnostics import diagnostic_github, diagnostics_text, report_json, summary_line
-    from engine.scenarios import validate_scenarios
-    from engine.validation import expand, validate_paths
+    from reviewflow.engine.paths import processes_dir
+    from reviewflow.engine.render.diagnostics import (
+        diagnostic_github,
+        diagnostics_text,
+        report_json,
+        summary_line,
+    )
+    from reviewflow.engine.scenarios.suite import validate_scenarios
+    from reviewflow.engine.validation import expand, validate_paths
 
     targets = list(paths) or [processes_dir()]
     report = validate_paths(targets)
@@ -104,8 +108,8 @@ def processes(output_format: str) -> None:
       reviewflow processes
       reviewflow processes --format json
     """
-    from engine.loader import default_registry, load_path
-    from engine.paths import processes_dir
+    from reviewflow.engine.definition.loader import default_registry, load_path
+    from reviewflow.engine.paths import processes_dir
 
     registry = default_registry()
     rows = []
@@ -154,8 +158,8 @@ def show(process_ref: str, output_format: str) -> None:
       reviewflow show leeds-rapid-review
       reviewflow show kirklees-cspr --format json
     """
-    from engine.render.guide import guide_markdown
-    from engine.render.process_view import process_json
+    from reviewflow.engine.render.guide import guide_markdown
+    from reviewflow.engine.render.process_view import process_json
 
     try:
         process = _load_process(process_ref)
@@ -179,7 +183,7 @@ def diagram(process_ref: str, output_format: str) -> None:
       reviewflow diagram leeds-rapid-review > leeds.mmd
       reviewflow diagram kirklees-cspr --format dot | dot -Tsvg > kirklees.svg
     """
-    from engine.render.diagram import dot, mermaid
+    from reviewflow.engine.render.diagram import dot, mermaid
 
     try:
         process = _load_process(process_ref)

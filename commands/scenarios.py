@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 
 import click
-
-from commands.common import EXIT_OK, EXIT_PROBLEM, echo_error, echo_json
+from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_error, echo_json
 
 PARTNERSHIP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -35,9 +34,15 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
       reviewflow test processes/kirklees/ --format junit --output scenarios.xml
       reviewflow test --format json
     """
-    from engine.render.diagnostics import diagnostics_text
-    from engine.scenarios import run_paths
-    from engine.scenarios_report import json_report, junit_report, result_details, result_line, summary_line
+    from reviewflow.engine.render.diagnostics import diagnostics_text
+    from reviewflow.engine.render.scenario_report import (
+        json_report,
+        junit_report,
+        result_details,
+        result_line,
+        summary_line,
+    )
+    from reviewflow.engine.scenarios.suite import run_paths
 
     run = run_paths(list(paths))
     if run.diagnostics:
@@ -97,8 +102,8 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
       reviewflow validate processes/calderdale/
       reviewflow test processes/calderdale/
     """
-    from engine.errors import EngineError
-    from engine.scenarios import scaffold
+    from reviewflow.engine.errors import EngineError
+    from reviewflow.engine.scenarios.suite import scaffold
 
     if not PARTNERSHIP_NAME.match(partnership):
         raise click.BadParameter(

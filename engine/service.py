@@ -1,7 +1,7 @@
 """The orchestration the CLI calls: store + loader + runtime, one command at a time.
 
 Every command: read the case's events → replay under the definition the case was opened with → check
-the request and make the event (engine.actions) → append it with the expected last seq, the new stage
+the request and make the event (reviewflow.engine.cases.commands) → append it with the expected last seq, the new stage
 and the open-deadline projection. When another writer appended first (ConcurrencyError), the command
 is re-read and re-decided, a few times. Nothing here reads the clock: dates come in as `at` / `as_of`.
 
@@ -17,15 +17,22 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from engine import actions
-from engine.deadlines import CalendarLike
-from engine.errors import DefinitionError, NotFoundError, did_you_mean
-from engine.events import Event
-from engine.loader import LoadResult, Registry, default_registry, load_from_bundle, load_path
-from engine.model import Process
-from engine.runtime import Case
-from engine.store import ConcurrencyError, EventStore
-from engine.store_types import CaseRow, ChainProblem, DeadlineRow
+from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.deadlines import CalendarLike
+from reviewflow.engine.cases.summary import summarize
+from reviewflow.engine.definition.loader import (
+    LoadResult,
+    Registry,
+    default_registry,
+    load_from_bundle,
+    load_path,
+)
+from reviewflow.engine.definition.model import Process
+from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.sqlite import ConcurrencyError, EventStore
+from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
 RETRIES = 5
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
@@ -101,7 +108,7 @@ class CaseService:
              check_newer: bool = True) -> dict[str, Any]:
         """The case summary plus which definition it runs on and whether a newer one exists."""
         case, row = self.case(ref)
-        out = case.summary(as_of, show_personal)
+        out = summarize(case, as_of, show_personal)
         out["definition"] = {"hash": row.definition_hash, "version": case.process.version, "newer": None}
         if check_newer:
             try:

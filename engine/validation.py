@@ -9,9 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import Diagnostic, Severity
-from engine.lint import lint_process
-from engine.loader import SCENARIOS_DIR, Registry, default_registry, definition_files, load_path
+from reviewflow.engine.definition.loader import (
+    SCENARIOS_DIR,
+    Registry,
+    default_registry,
+    definition_files,
+    load_path,
+)
+from reviewflow.engine.errors import Diagnostic, Severity
+from reviewflow.engine.lint import lint_process
 
 
 @dataclass

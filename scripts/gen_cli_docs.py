@@ -10,12 +10,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
+from reviewflow.cli import cli
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import click  # noqa: E402
-
-from cli import cli  # noqa: E402
 
 DOC = ROOT / "docs" / "cli.md"
 

@@ -2,7 +2,7 @@
 
 - the loading and structure codes (Y1xx yamlio, S1xx schema, L1xx loader, X501), each with the reviewed
   output of its corpus file in tests/definitions/invalid/ as the example of what a user sees;
-- the lint codes, from engine.lint (meaning, fix, failing and passing snippets).
+- the lint codes, from reviewflow.engine.lint (meaning, fix, failing and passing snippets).
 
     .venv/bin/python scripts/gen_lint_docs.py          # rewrite the generated sections
     .venv/bin/python scripts/gen_lint_docs.py --check  # exit 1 when the file is out of date
@@ -13,12 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from reviewflow.engine.definition import loader, schema, yamlio
+from reviewflow.engine.errors import CodeInfo
+from reviewflow.engine.lint.docs import splice
+from reviewflow.engine.scenarios import suite as scenarios
 
-from engine import loader, scenarios, schema, yamlio  # noqa: E402
-from engine.errors import CodeInfo  # noqa: E402
-from engine.lint.docs import splice  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DOC = ROOT / "docs" / "lint-codes.md"
 CORPUS = ROOT / "tests" / "definitions" / "invalid"

@@ -6,32 +6,17 @@ import json
 import subprocess
 import sys
 import types
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
-from cli import cli
-from engine.errors import NotFoundError
-from engine.model import CalendarSpec, Closure
-from engine.workdays import forget_calendars
+from reviewflow.cli import cli
+from reviewflow.engine.definition.model import CalendarSpec, Closure
+from reviewflow.engine.errors import NotFoundError
 
 REPO = Path(__file__).resolve().parent.parent
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workdays-cache")
-
-
-@pytest.fixture(autouse=True)
-def private_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REVIEWFLOW_CACHE", str(cache_dir))
-    yield
-    forget_calendars()
 
 
 def run(*args: str) -> Result:
@@ -182,9 +167,9 @@ def fake_loader(monkeypatch: pytest.MonkeyPatch) -> None:
             raise NotFoundError(f'unknown process "{process_id}"', 'did you mean "example-full"?')
         return processes[process_id]
 
-    module = types.ModuleType("engine.loader")
+    module = types.ModuleType("reviewflow.engine.definition.loader")
     module.load_process_by_id = load_process_by_id  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "engine.loader", module)
+    monkeypatch.setitem(sys.modules, "reviewflow.engine.definition.loader", module)
 
 
 def test_process_option_uses_the_definitions_closures(monkeypatch: pytest.MonkeyPatch) -> None:

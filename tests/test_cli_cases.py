@@ -9,15 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
-from cli import cli
-from engine.workdays import forget_calendars
+from reviewflow.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = (REPO / "docs" / "json.md").read_text(encoding="utf-8")
@@ -25,19 +22,6 @@ REF = "LEEDS-2024-001"
 OPEN = ["case", "open", "leeds-rapid-review", REF, "--at", "2023-12-21", "--by", "local_authority",
         "--pseudonym", "Child B", "--set", "harm=seriously_harmed", "--set", "abuse_or_neglect=true",
         "--set", "agencies=police,health,education"]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workdays-cache")
-
-
-@pytest.fixture(autouse=True)
-def private_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REVIEWFLOW_CACHE", str(cache_dir))
-    monkeypatch.delenv("REVIEWFLOW_DB", raising=False)
-    yield
-    forget_calendars()
 
 
 @pytest.fixture
@@ -357,7 +341,7 @@ def test_show_defaults_to_the_last_event_and_says_so(db: Path) -> None:
 
 
 def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.service import CaseService
+    from reviewflow.engine.service import CaseService
 
     ok(db, *OPEN)
     real = CaseService.current

@@ -14,31 +14,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
-from cli import cli
-from engine.workdays import forget_calendars
+from reviewflow.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workdays-cache")
-
-
-@pytest.fixture(autouse=True)
-def private_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REVIEWFLOW_CACHE", str(cache_dir))
-    monkeypatch.delenv("REVIEWFLOW_DB", raising=False)
-    yield
-    forget_calendars()
 
 
 class Cli:
@@ -333,7 +317,7 @@ def test_help_never_imports_the_engine() -> None:
     code = ("import sys; from cli import cli; from click.testing import CliRunner; "
             "r = CliRunner().invoke(cli, ['case', '--help']); assert r.exit_code == 0; "
             "CliRunner().invoke(cli, ['due', '--help']); "
-            "bad = [m for m in ('jsonschema', 'holidays', 'pendulum', 'engine.service') if m in sys.modules]; "
+            "bad = [m for m in ('jsonschema', 'holidays', 'pendulum', 'reviewflow.engine.service') if m in sys.modules]; "
             "print(bad)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60,
                             check=False)

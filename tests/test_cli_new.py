@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from cli import cli
+from reviewflow.cli import cli
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import loader, scenarios, schema, yamlio
-from engine.lint import CODES as LINT_CODES
+from reviewflow.engine.definition import loader, schema, yamlio
+from reviewflow.engine.lint import CODES as LINT_CODES
+from reviewflow.engine.scenarios import suite as scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "lint-codes.md"

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from reviewflow.engine.definition.model import EventDef, Process, Role, Transition, Weight
+from reviewflow.engine.errors import Severity
+from reviewflow.engine.lint import lint_process
 from test_lint_factory import add, at, change, codes, deviate, make_process, only
-
-from engine.errors import Severity
-from engine.lint import lint_process
-from engine.model import EventDef, Process, Role, Transition, Weight
 
 BASE = make_process("base.yaml")
 LOCAL = make_process("local.yaml")

@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-
-from engine.loader import clear_caches, default_registry
-from engine.render.diagnostics import diagnostics_text
-from engine.validation import validate_paths
+from reviewflow.engine.definition.loader import clear_caches, default_registry
+from reviewflow.engine.render.diagnostics import diagnostics_text
+from reviewflow.engine.validation import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = ROOT / "tests" / "definitions" / "valid"

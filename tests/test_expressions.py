@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from engine.errors import Location
-from engine.expressions import ExpressionError, parse, type_check
-from engine.model import Field
+from reviewflow.engine.definition.guards.check import type_check
+from reviewflow.engine.definition.guards.expressions import ExpressionError, parse
+from reviewflow.engine.definition.model import Field
+from reviewflow.engine.errors import Location
 
 HERE = Location("process.yaml", 7, 20)
 

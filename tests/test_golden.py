@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.events import Event
-from engine.loader import load_process_by_id
-from engine.paths import processes_dir
-from engine.runtime import Case
-from engine.scenarios import run_file
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.summary import summarize
+from reviewflow.engine.definition.loader import load_process_by_id
+from reviewflow.engine.events import Event
+from reviewflow.engine.paths import processes_dir
+from reviewflow.engine.scenarios.suite import run_file
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = sorted(processes_dir().glob("**/scenarios/*.yaml"))
@@ -68,7 +68,7 @@ def test_golden_history_replays_identically(scenario: Path, request: pytest.Fixt
     process = load_process_by_id(golden["process"])
     events = [Event.from_json_dict(e, seq=i) for i, e in enumerate(golden["events"], start=1)]
     case = Case.replay(process, golden["case"], events)
-    replayed = json.loads(json.dumps(case.summary(date.fromisoformat(golden["as_of"])), default=str))
+    replayed = json.loads(json.dumps(summarize(case, date.fromisoformat(golden["as_of"])), default=str))
     assert replayed == golden["summary"]
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.schema import CODES as SCHEMA_CODES
-from engine.schema import load_schema
-from engine.yamlio import CODES as YAML_CODES
+from reviewflow.engine.definition.schema import CODES as SCHEMA_CODES
+from reviewflow.engine.definition.schema import load_schema
+from reviewflow.engine.definition.yamlio import CODES as YAML_CODES
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
 

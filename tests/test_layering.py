@@ -1,8 +1,12 @@
 """The import rules of docs/architecture.md, read from the source with `ast`.
 
+Every import counts: module level, inside functions, and type-only (`if TYPE_CHECKING:`) alike, because
+a type-only import is still a dependency a reader has to follow.
+
 - each third-party library has one home;
 - the engine never imports the CLI, never prints, never exits, never reads the clock;
-- engine modules import one another only downwards (LAYERS), and there is no import cycle.
+- packages import one another only downwards (PACKAGE_LAYERS), and no modules import each other in a
+  loop, inside a package or across packages.
 """
 
 from __future__ import annotations
@@ -17,56 +21,31 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine"
+PACKAGE = "reviewflow"
 
-# Lower numbers are more basic. A module may import modules of its own layer or below.
-LAYERS: dict[str, int] = {
-    "engine": 0,
-    "engine.errors": 0,
-    "engine.events": 0,
-    "engine.paths": 0,
-    "engine.workdays_table": 0,
-    "engine.expression_parser": 0,
-    "engine.model": 1,
-    "engine.workdays_cache": 1,
-    "engine.workdays_source": 1,
-    "engine.workdays_reference": 1,
-    "engine.store_types": 1,
-    "engine.scenarios_model": 1,
-    "engine.expressions": 2,
-    "engine.workdays": 2,
-    "engine.yamlio": 2,
-    "engine.store_support": 2,
-    "engine.schema": 3,
-    "engine.overlay": 3,
-    "engine.store": 3,
-    "engine.machine": 3,
-    "engine.deadlines": 3,
-    "engine.gates": 3,
-    "engine.tasks": 3,
-    "engine.builder": 4,
-    "engine.loader": 5,
-    "engine.lint": 6,
-    "engine.validation": 7,
-    "engine.runtime": 5,
-    "engine.allowed": 5,
-    "engine.case_checks": 6,
-    "engine.controls": 7,
-    "engine.actions": 8,
-    "engine.service": 9,
-    "engine.scenarios_check": 3,
-    "engine.scenarios_run": 3,
-    "engine.scenarios": 10,
-    "engine.scenarios_report": 11,
-    "engine.render": 11,
+# Lower numbers are more basic. A module may import its own package, or a package of a lower layer.
+PACKAGE_LAYERS: dict[str, int] = {
+    "reviewflow.engine": 0,  # the package itself, errors, paths, events: the shared vocabulary
+    "reviewflow.engine.calendar": 1,
+    "reviewflow.engine.definition.guards": 1,
+    "reviewflow.engine.store": 1,
+    "reviewflow.engine.definition": 2,
+    "reviewflow.engine.lint": 3,
+    "reviewflow.engine.cases": 3,
+    "reviewflow.engine.validation": 4,
+    "reviewflow.engine.service": 4,
+    "reviewflow.engine.scenarios": 5,
+    "reviewflow.engine.render": 6,
 }
+TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events"}
 
 THIRD_PARTY_HOMES: dict[str, tuple[str, ...]] = {
-    "yaml": ("engine/yamlio.py",),
-    "jsonschema": ("engine/schema.py",),
-    "transitions": ("engine/machine.py",),
-    "sqlite3": ("engine/store.py",),
-    "holidays": ("engine/workdays_source.py", "engine/workdays_reference.py"),
-    "pendulum": ("engine/workdays.py",),
+    "yaml": ("engine/definition/yamlio.py",),
+    "jsonschema": ("engine/definition/schema.py",),
+    "transitions": ("engine/cases/machine.py",),
+    "sqlite3": ("engine/store/sqlite.py",),
+    "holidays": ("engine/calendar/source.py",),
+    "pendulum": ("engine/calendar/workdays.py",),
     "click": ("cli.py", "commands/"),
 }
 
@@ -81,56 +60,69 @@ FORBIDDEN_CALLS = {
 
 
 def python_files() -> list[Path]:
-    files = [ROOT / "cli.py", *sorted((ROOT / "commands").glob("*.py")), *sorted(ENGINE.rglob("*.py"))]
+    files = [ROOT / "cli.py", ROOT / "__main__.py", *sorted((ROOT / "commands").glob("*.py")),
+             *sorted(ENGINE.rglob("*.py"))]
     return [f for f in files if "__pycache__" not in f.parts]
 
 
+def engine_files() -> list[Path]:
+    return [f for f in sorted(ENGINE.rglob("*.py")) if "__pycache__" not in f.parts]
+
+
 def module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
-    parts = list(rel.parts)
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
-    return ".".join(parts)
+    return ".".join([PACKAGE, *parts])
 
 
-def _type_checking_block(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+MODULES = {module_name(p) for p in python_files()}
 
 
-def imports(path: Path, *, module_level_only: bool = False) -> Iterator[tuple[str, int]]:
-    """Imported module names with their line, skipping `if TYPE_CHECKING:` blocks."""
+def imports(path: Path) -> Iterator[tuple[str, int]]:
+    """Every module `path` imports (module level, in functions and type-only), with its line.
+
+    `from pkg import name` counts as importing `pkg.name` when that is a module of this tree.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else module_name(path)
-
-    def visit(node: ast.AST, depth: int) -> Iterator[tuple[str, int]]:
-        for child in ast.iter_child_nodes(node):
-            if _type_checking_block(child):
-                continue
-            nested = depth + (1 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) else 0)
-            if isinstance(child, ast.Import) and not (module_level_only and depth):
-                for alias in child.names:
-                    yield alias.name, child.lineno
-            elif isinstance(child, ast.ImportFrom) and not (module_level_only and depth):
-                if child.level:
-                    base = package.rsplit(".", child.level - 1)[0] if child.level > 1 else package
-                    name = f"{base}.{child.module}" if child.module else base
-                else:
-                    name = child.module or ""
-                yield name, child.lineno
-                if child.module is None or child.level == 0 and child.module == "engine":
-                    for alias in child.names:  # `from engine import store` imports engine.store
-                        yield f"{name}.{alias.name}", child.lineno
-            yield from visit(child, nested)
-
-    yield from visit(tree, 0)
+    this = module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                name = f"{base}.{node.module}" if node.module else base
+            else:
+                name = node.module or ""
+            submodules = [f"{name}.{a.name}" for a in node.names if f"{name}.{a.name}" in MODULES]
+            if submodules:
+                yield from ((s, node.lineno) for s in submodules)
+                if len(submodules) == len(node.names):
+                    continue
+            yield name, node.lineno
 
 
-def layer_of(module: str) -> int | None:
-    while module:
-        if module in LAYERS:
-            return LAYERS[module]
-        module = module.rpartition(".")[0]
+def package_of(module: str) -> str | None:
+    if module in TOP_MODULES:
+        return "reviewflow.engine"
+    probe = module
+    while probe:
+        if probe in PACKAGE_LAYERS:
+            return probe
+        probe = probe.rpartition(".")[0]
     return None
+
+
+def engine_graph() -> dict[str, dict[str, int]]:
+    """module -> {imported engine module: line}."""
+    graph: dict[str, dict[str, int]] = {}
+    for path in engine_files():
+        source = module_name(path)
+        graph[source] = {n: line for n, line in imports(path) if n.startswith("reviewflow.engine") and n != source}
+    return graph
 
 
 @pytest.mark.parametrize("library,homes", sorted(THIRD_PARTY_HOMES.items()))
@@ -149,16 +141,24 @@ def test_each_third_party_library_has_one_home(library: str, homes: tuple[str, .
 def test_engine_never_imports_the_cli() -> None:
     offenders = [
         f"{p.relative_to(ROOT)}:{line} imports {name}"
-        for p in ENGINE.rglob("*.py")
+        for p in engine_files()
         for name, line in imports(p)
-        if name.split(".")[0] in {"cli", "commands", "click"}
+        if name.split(".")[0] == "click" or name.startswith(("reviewflow.cli", "reviewflow.commands"))
     ]
+    assert not offenders
+
+
+def test_the_library_uses_only_its_installed_name() -> None:
+    """No `import engine...` or `from commands...`: only `reviewflow.…`, so nothing collides in site-packages."""
+    offenders = [f"{p.relative_to(ROOT)}:{line} imports {name}"
+                 for p in python_files() for name, line in imports(p)
+                 if name.split(".")[0] in {"engine", "commands", "cli", "processes", "schemas"}]
     assert not offenders
 
 
 def test_engine_never_prints_exits_or_reads_the_clock() -> None:
     offenders = []
-    for path in ENGINE.rglob("*.py"):
+    for path in engine_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -173,33 +173,26 @@ def test_engine_never_prints_exits_or_reads_the_clock() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-def test_every_engine_module_has_a_layer() -> None:
-    missing = [module_name(p) for p in ENGINE.rglob("*.py")
-               if "__pycache__" not in p.parts and layer_of(module_name(p)) is None]
-    assert not missing, f"add {missing} to LAYERS in tests/test_layering.py (and to docs/architecture.md)"
+def test_every_engine_module_belongs_to_a_layered_package() -> None:
+    missing = [m for m in engine_graph() if package_of(m) is None]
+    assert not missing, f"add {missing} to PACKAGE_LAYERS in tests/test_layering.py (and to docs/architecture.md)"
 
 
-def test_engine_imports_only_go_downwards() -> None:
+def test_packages_import_only_downwards() -> None:
     offenders = []
-    for path in ENGINE.rglob("*.py"):
-        source = module_name(path)
-        source_layer = layer_of(source)
-        for name, line in imports(path):
-            if not name.startswith("engine"):
+    for source, targets in engine_graph().items():
+        home = package_of(source)
+        for target, line in targets.items():
+            there = package_of(target)
+            if home is None or there is None or there == home:
                 continue
-            target_layer = layer_of(name)
-            if source_layer is not None and target_layer is not None and target_layer > source_layer:
-                offenders.append(f"{path.relative_to(ROOT)}:{line}: {source} (layer {source_layer}) imports "
-                                 f"{name} (layer {target_layer})")
+            if PACKAGE_LAYERS[there] >= PACKAGE_LAYERS[home]:
+                offenders.append(f"{source}:{line} ({home}, layer {PACKAGE_LAYERS[home]}) imports {target} "
+                                 f"({there}, layer {PACKAGE_LAYERS[there]})")
     assert not offenders, "\n".join(offenders)
 
 
-def test_no_import_cycles_between_engine_modules() -> None:
-    graph: dict[str, set[str]] = {}
-    modules = {module_name(p): p for p in ENGINE.rglob("*.py") if "__pycache__" not in p.parts}
-    for module, path in modules.items():
-        graph[module] = {n for n, _ in imports(path, module_level_only=True) if n in modules and n != module
-                         and n != "engine"}
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     visiting: set[str] = set()
     done: set[str] = set()
     cycles: list[list[str]] = []
@@ -218,12 +211,26 @@ def test_no_import_cycles_between_engine_modules() -> None:
 
     for module in sorted(graph):
         walk(module, [])
+    return cycles
+
+
+def test_no_import_cycles_type_only_imports_included() -> None:
+    modules = set(engine_graph())
+    # A package's __init__ is executed by every import of one of its modules: it is not a dependency.
+    graph = {m: {t for t in targets if t in modules and t not in PACKAGE_LAYERS}
+             for m, targets in engine_graph().items()}
+    cycles = find_cycles(graph)
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
 
 
 def test_help_imports_no_heavy_library() -> None:
     code = (
-        "import sys\nfrom cli import main\n"
+        "import sys\nfrom reviewflow.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('jsonschema', 'holidays', 'pendulum', 'transitions', 'sqlite3') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"

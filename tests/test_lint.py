@@ -9,11 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_lint_factory import add, after, at, change, codes, deviate, guard, make_process, only
-
-from engine.errors import Severity
-from engine.lint import CODES, RULES, lint_process
-from engine.model import (
+from reviewflow.engine.definition.model import (
     ChairRotation,
     Citation,
     Dispute,
@@ -23,6 +19,9 @@ from engine.model import (
     Stage,
     Transition,
 )
+from reviewflow.engine.errors import Severity
+from reviewflow.engine.lint import CODES, RULES, lint_process
+from test_lint_factory import add, after, at, change, codes, deviate, guard, make_process, only
 
 P = make_process()
 
@@ -105,7 +104,7 @@ def test_codes_are_unique_sorted_and_in_their_module_family() -> None:
     assert [c.code for c in CODES] == sorted(RULES)
     assert len({c.slug for c in CODES}) == len(CODES)
     for code, registered in RULES.items():
-        assert registered.module == f"engine.lint.{families[code[0]]}"
+        assert registered.module == f"reviewflow.engine.lint.{families[code[0]]}"
 
 
 @pytest.mark.parametrize("code", sorted(BROKEN))
@@ -232,7 +231,7 @@ VALID = Path(__file__).parent / "definitions" / "valid"
 
 
 def _load(name: str):  # type: ignore[no-untyped-def]
-    loader = pytest.importorskip("engine.loader")
+    loader = pytest.importorskip("reviewflow.engine.definition.loader")
     result = loader.load_path(VALID / name, loader.default_registry(extra_roots=[VALID]))
     assert result.process is not None, result.diagnostics
     return result
@@ -264,7 +263,7 @@ LOCATED_IN_BASE = {"C402", "C404"}
 
 @pytest.mark.parametrize("code", sorted(set(RULES) - NOT_REACHABLE_FROM_YAML))
 def test_the_invalid_corpus_file_of_each_code_fires_that_code(code: str) -> None:
-    loader = pytest.importorskip("engine.loader")
+    loader = pytest.importorskip("reviewflow.engine.definition.loader")
     [path] = INVALID.glob(f"{code}-*.yaml")
     assert path.read_text(encoding="utf-8").splitlines()[0] == f"# expect: {code}"
     assert path.name == f"{code}-{RULES[code].info.slug}.yaml"

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from engine.lint import CODES, RULES
-from engine.lint.docs import parse_doc, render
+from reviewflow.engine.lint import CODES, RULES
+from reviewflow.engine.lint.docs import parse_doc, render
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lint-codes.md"
 

@@ -10,10 +10,8 @@ import itertools
 from datetime import date
 from typing import Any
 
-from engine.errors import Diagnostic, Location
-from engine.expressions import Expression, parse
-from engine.lint import lint_process
-from engine.model import (
+from reviewflow.engine.definition.guards.expressions import Expression, parse
+from reviewflow.engine.definition.model import (
     Citation,
     Deadline,
     DeadlineRule,
@@ -32,6 +30,8 @@ from engine.model import (
     Weight,
     frozen_map,
 )
+from reviewflow.engine.errors import Diagnostic, Location
+from reviewflow.engine.lint import lint_process
 
 FILE = "local.yaml"
 _lines = itertools.count(10)

@@ -9,10 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from engine import loader
-from engine.errors import DefinitionError, Location, NotFoundError
-from engine.loader import (
+from reviewflow.engine.definition import loader
+from reviewflow.engine.definition.loader import (
     CODES,
     Registry,
     clear_caches,
@@ -21,8 +19,9 @@ from engine.loader import (
     load_path,
     load_process_by_id,
 )
-from engine.model import Basis, ChairRotation, Weight
-from engine.validation import validate_paths
+from reviewflow.engine.definition.model import Basis, ChairRotation, Weight
+from reviewflow.engine.errors import DefinitionError, Location, NotFoundError
+from reviewflow.engine.validation import validate_paths
 
 DEFS = Path(__file__).parent / "definitions"
 VALID = DEFS / "valid"

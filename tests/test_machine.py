@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases import machine
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.machine import GuardContext, compiled, gate_trigger
 from test_runtime_support import OPEN_FIELDS, full_process
 from transitions import Machine
-
-from engine import actions, machine
-from engine.machine import GuardContext, compiled, gate_trigger
-from engine.runtime import Case
 
 
 def test_the_same_definition_hash_gives_the_same_shared_machine():

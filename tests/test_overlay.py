@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from engine.errors import Location
-from engine.loader import Registry, clear_caches, load_path
-from engine.overlay import Resolved, resolve, role_references
-from engine.yamlio import Document, load_yaml_text
+from reviewflow.engine.definition.loader import Registry, clear_caches, load_path
+from reviewflow.engine.definition.overlay import Resolved, resolve, role_references
+from reviewflow.engine.definition.yamlio import Document, load_yaml_text
+from reviewflow.engine.errors import Location
 
 
 def _doc(text: str, file: str) -> Document:

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine import actions
-from engine.loader import default_registry, load_path
-from engine.model import Process
-from engine.runtime import Case
+from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.definition.loader import default_registry, load_path
+from reviewflow.engine.definition.model import Process
 
 FULL = Path(__file__).parent / "definitions" / "valid" / "full_language.yaml"
 

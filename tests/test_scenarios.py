@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from cli import cli
-from engine.paths import processes_dir
-from engine.scenarios import discover, run_file, run_paths, validate_scenarios
+from reviewflow.cli import cli
+from reviewflow.engine.paths import processes_dir
+from reviewflow.engine.scenarios.suite import discover, run_file, run_paths, validate_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = ROOT / "tests" / "definitions" / "valid" / "full_language.yaml"

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from engine.errors import Diagnostic
-from engine.paths import processes_dir, schema_path
-from engine.schema import CODES, describe, load_schema, validate_document
-from engine.yamlio import load_yaml_file, load_yaml_text
+from reviewflow.engine.definition.schema import CODES, describe, load_schema, validate_document
+from reviewflow.engine.definition.yamlio import load_yaml_file, load_yaml_text
+from reviewflow.engine.errors import Diagnostic
+from reviewflow.engine.paths import processes_dir, schema_path
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = sorted((ROOT / "tests/definitions/valid").glob("*.yaml"))
@@ -232,7 +231,7 @@ def test_describe_names_places_for_people() -> None:
 
 
 def test_importing_the_engine_schema_module_does_not_import_jsonschema() -> None:
-    code = "import sys, engine.schema; sys.exit('jsonschema' in sys.modules)"
+    code = "import sys, reviewflow.engine.definition.schema; sys.exit('jsonschema' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

@@ -6,12 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from reviewflow.engine.definition.loader import Registry, clear_caches
+from reviewflow.engine.errors import RefusedError
+from reviewflow.engine.service import CaseService
+from reviewflow.engine.store.sqlite import ConcurrencyError, EventStore
 from test_runtime_support import FULL, OPEN_FIELDS
-
-from engine.errors import RefusedError
-from engine.loader import Registry, clear_caches
-from engine.service import CaseService
-from engine.store import ConcurrencyError, EventStore
 
 D = date
 
@@ -85,7 +84,7 @@ def test_a_command_is_retried_when_another_writer_appended_first(setup, monkeypa
         return real(*args, **kw)
 
     def service_note():
-        from engine.events import Event
+        from reviewflow.engine.events import Event
 
         return Event("noted", "note", D(2024, 3, 4), "business_manager", data={"text": "meanwhile"})
 

@@ -11,10 +11,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from engine.errors import EngineError, IntegrityError, NotFoundError, StoreError
-from engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from engine.store import (
+from reviewflow.engine.errors import EngineError, IntegrityError, NotFoundError, StoreError
+from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
+from reviewflow.engine.store.sqlite import (
     SCHEMA_VERSION,
     CaseExistsError,
     ConcurrencyError,

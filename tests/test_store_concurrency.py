@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.events import Event
-from engine.store import ConcurrencyError, DeadlineRow, EventStore
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.sqlite import ConcurrencyError, DeadlineRow, EventStore
 
 WORKERS = 8
 PER_WORKER = 12  # appends to the shared case and, separately, to the worker's own case

@@ -18,8 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from engine.store import EventStore
+from reviewflow.engine.store.sqlite import EventStore
 
 KILLS_PER_STORE = 18
 REF = "CRASH-1"
@@ -28,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import random, sys
 from datetime import date
-from engine.errors import NotFoundError
-from engine.events import Event
-from engine.store import DeadlineRow, EventStore
+from reviewflow.engine.errors import NotFoundError
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.sqlite import DeadlineRow, EventStore
 
 path, ref, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)

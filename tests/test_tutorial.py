@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import reviewflow.engine.paths
 from click.testing import CliRunner
-
-import engine.paths
-from cli import cli
+from reviewflow.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
@@ -83,7 +82,7 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("processes", "schemas"):
         shutil.copytree(ROOT / name, repo / name,
                         ignore=shutil.ignore_patterns("__pycache__", "northshire"))
-    monkeypatch.setattr(engine.paths, "_ROOT", repo)
+    monkeypatch.setattr(reviewflow.engine.paths, "_ROOT", repo)
     monkeypatch.chdir(repo)
     return repo
 

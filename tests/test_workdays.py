@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import calendar as month_lengths
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-
-from engine.errors import CalendarError
-from engine.model import CalendarSpec, Closure
-from engine.workdays import Calendar, Explanation, calendar_for, forget_calendars, parse_iso_date
-from engine.workdays_source import build_table, package_bank_holidays
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    patch = pytest.MonkeyPatch()
-    patch.setenv("REVIEWFLOW_CACHE", str(tmp_path_factory.mktemp("workdays-cache")))
-    forget_calendars()
-    yield
-    forget_calendars()
-    patch.undo()
+from reviewflow.engine.calendar.source import build_table, package_bank_holidays
+from reviewflow.engine.calendar.workdays import (
+    Calendar,
+    Explanation,
+    calendar_for,
+    parse_iso_date,
+)
+from reviewflow.engine.definition.model import CalendarSpec, Closure
+from reviewflow.engine.errors import CalendarError
 
 
 @pytest.fixture(scope="module")

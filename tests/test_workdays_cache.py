@@ -10,19 +10,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from engine import workdays_cache
-from engine.model import CalendarSpec, Closure
-from engine.workdays import calendar_for, forget_calendars
-from engine.workdays_source import build_table, package_fingerprint
-from engine.workdays_table import CalendarSpecLike, NationalOnly
+from reviewflow.engine.calendar import cache as workdays_cache
+from reviewflow.engine.calendar.source import build_table, package_fingerprint
+from reviewflow.engine.calendar.table import CalendarSpecLike, NationalOnly
+from reviewflow.engine.calendar.workdays import calendar_for, forget_calendars
+from reviewflow.engine.definition.model import CalendarSpec, Closure
 
 REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import sys
 from datetime import date
-from engine.workdays import calendar_for
+from reviewflow.engine.calendar.workdays import calendar_for
 print(calendar_for().add_working_days(date(2023, 12, 21), 5), "holidays" in sys.modules)
 """
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine.model import CalendarSpec, Closure
-from engine.workdays import Calendar, calendar_for, forget_calendars
-from engine.workdays_reference import (
+from reviewflow.engine.calendar.workdays import Calendar, calendar_for
+from reviewflow.engine.definition.model import CalendarSpec, Closure
+from workdays_reference import (
     reference_add_working_days,
     reference_is_working_day,
     reference_working_days_between,
@@ -27,16 +25,6 @@ LOCAL = CalendarSpec(
 
 dates = st.dates(min_value=FIRST, max_value=LAST)
 counts = st.integers(min_value=-300, max_value=300)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    patch = pytest.MonkeyPatch()
-    patch.setenv("REVIEWFLOW_CACHE", str(tmp_path_factory.mktemp("workdays-cache")))
-    forget_calendars()
-    yield
-    forget_calendars()
-    patch.undo()
 
 
 def national() -> Calendar:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from engine import yamlio
-from engine.errors import Location
-from engine.yamlio import CODES, load_yaml_file, load_yaml_text
+from reviewflow.engine.definition import yamlio
+from reviewflow.engine.definition.yamlio import CODES, load_yaml_file, load_yaml_text
+from reviewflow.engine.errors import Location
 
 HERE = Path(__file__).parent
 VALID = sorted((HERE / "definitions" / "valid").glob("*.yaml"))

@@ -1,6 +1,6 @@
 """Semantic lint of a resolved `Process`: a registry of small rules with stable codes.
 
-    from engine.lint import lint_process, RULES, CODES
+    from reviewflow.engine.lint import lint_process, RULES, CODES
     diagnostics = lint_process(process, base)   # base: the resolved parent Process, or None
 
 Rules are grouped by concern: `references` (R1xx), `graph` (P2xx), `deadlines` (D3xx),
@@ -10,10 +10,10 @@ Every rule runs and every problem is collected; the result is sorted by file, li
 
 from __future__ import annotations
 
-from engine.errors import CodeInfo, Diagnostic
-from engine.lint import conformance, deadlines, expressions, graph, references  # noqa: F401  (registers rules)
-from engine.lint.registry import RULES, LintContext, Problem, Rule, rule
-from engine.model import Process
+from reviewflow.engine.definition.model import Process
+from reviewflow.engine.errors import CodeInfo, Diagnostic
+from reviewflow.engine.lint import conformance, deadlines, expressions, graph, references  # noqa: F401  (registers rules)
+from reviewflow.engine.lint.registry import RULES, LintContext, Problem, Rule, rule
 
 CODES: tuple[CodeInfo, ...] = tuple(RULES[code].info for code in sorted(RULES))
 

@@ -13,12 +13,12 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
-from engine.errors import Location, Severity, did_you_mean
-from engine.lint.duedates import first_loosening
-from engine.lint.graph import edges, final_ids, initial_ids, path_avoiding, reachable, successors
-from engine.lint.registry import LintContext, Problem, rule
-from engine.model import Deadline, Process, Weight
-from engine.workdays import calendar_for
+from reviewflow.engine.calendar.workdays import calendar_for
+from reviewflow.engine.definition.model import Deadline, Process, Weight
+from reviewflow.engine.errors import Location, Severity, did_you_mean
+from reviewflow.engine.lint.duedates import first_loosening
+from reviewflow.engine.lint.graph import edges, final_ids, initial_ids, path_avoiding, reachable, successors
+from reviewflow.engine.lint.registry import LintContext, Problem, rule
 
 SECTIONS = ("roles", "stages", "events", "deadlines", "gates")
 

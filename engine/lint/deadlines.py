@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import Location, Severity, did_you_mean
-from engine.lint.graph import graph_of, initial_ids, reachable, reachable_from_start
-from engine.lint.registry import LintContext, Problem, rule, unknown
-from engine.model import GATE_EVENT_SUFFIXES, DeadlineRule, Process
+from reviewflow.engine.definition.model import GATE_EVENT_SUFFIXES, DeadlineRule, Process
+from reviewflow.engine.errors import Location, Severity, did_you_mean
+from reviewflow.engine.lint.graph import graph_of, initial_ids, reachable, reachable_from_start
+from reviewflow.engine.lint.registry import LintContext, Problem, rule, unknown
 
 
 def _rules(process: Process) -> Iterator[tuple[DeadlineRule, str, Location]]:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from engine.errors import EngineError
-from engine.model import DeadlineRule
+from reviewflow.engine.definition.model import DeadlineRule
+from reviewflow.engine.errors import EngineError
 
 if TYPE_CHECKING:
-    from engine.workdays import Calendar
+    from reviewflow.engine.calendar.workdays import Calendar
 
 
 def reference_anchors() -> tuple[date, ...]:

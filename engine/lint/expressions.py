@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import Location, Severity
-from engine.expressions import Expression, ExpressionProblem, type_check
-from engine.lint.registry import LintContext, Problem, rule
+from reviewflow.engine.definition.guards.check import ExpressionProblem, type_check
+from reviewflow.engine.definition.guards.expressions import Expression
+from reviewflow.engine.errors import Location, Severity
+from reviewflow.engine.lint.registry import LintContext, Problem, rule
 
 
 def guards(ctx: LintContext) -> list[tuple[Expression, str, Location]]:

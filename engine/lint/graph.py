@@ -6,9 +6,9 @@ from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from engine.errors import Location, Severity
-from engine.lint.registry import LintContext, Problem, rule
-from engine.model import Process
+from reviewflow.engine.definition.model import Process
+from reviewflow.engine.errors import Location, Severity
+from reviewflow.engine.lint.registry import LintContext, Problem, rule
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import Location, Severity, did_you_mean
-from engine.lint.registry import LintContext, Problem, rule, unknown
-from engine.model import NOWHERE, ChairRotation, Citation, Process
+from reviewflow.engine.definition.model import NOWHERE, ChairRotation, Citation, Process
+from reviewflow.engine.errors import Location, Severity, did_you_mean
+from reviewflow.engine.lint.registry import LintContext, Problem, rule, unknown
 
 
 def _role_refs(process: Process) -> Iterator[tuple[str, str, Location]]:

@@ -4,7 +4,7 @@ A rule is a small function decorated with `@rule(code, slug, severity, summary)`
 `LintContext` and yields `Problem`s; the runner turns each into a `Diagnostic` carrying the rule's
 stable code. The function's docstring is the rule's documentation (yamllint style): what it means,
 ``Fix:`` how to mend it, then a ``Passing::`` and a ``Failing::`` YAML snippet. Rules read only the
-`engine.model` values, never YAML.
+`reviewflow.engine.definition.model` values, never YAML.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from engine.errors import CodeInfo, Diagnostic, Location, Severity, did_you_mean
-from engine.model import NOWHERE, Citation, Deviation, Process
+from reviewflow.engine.definition.model import NOWHERE, Citation, Deviation, Process
+from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity, did_you_mean
 
 
 class Problem(NamedTuple):

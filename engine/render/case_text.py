@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.runtime import Case
+    from reviewflow.engine.cases.case import Case
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 OPEN_STATUSES = ("pending", "due_soon", "overdue", "extended", "paused")
@@ -369,7 +369,7 @@ _VERBS = {"opened": "opened", "recorded": "recorded", "recommended": "recommende
 def write_text(case: Case, as_of: date) -> str:
     """What the latest event of `case` did: the event, the stage, a gate's state, deadlines started,
     met or moved, and the per-agency tasks of a stage just entered."""
-    from engine import gates as gatemod
+    from reviewflow.engine.cases import gates as gatemod
 
     event = case.events[-1]
     what = event.name

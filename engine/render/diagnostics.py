@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from engine.errors import Diagnostic
+from reviewflow.engine.errors import Diagnostic
 
 
 def diagnostic_line(diagnostic: Diagnostic) -> str:

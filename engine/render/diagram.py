@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.model import Process
-from engine.render.process_view import stage_order
+from reviewflow.engine.definition.model import Process
+from reviewflow.engine.render.process_view import stage_order
 
 
 def _edges(process: Process) -> list[tuple[str, str, str]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.model import Deadline, Gate, Process, Stage
-from engine.render.process_view import chair_text, citation_text, stage_order
+from reviewflow.engine.definition.model import Deadline, Gate, Process, Stage
+from reviewflow.engine.render.process_view import chair_text, citation_text, stage_order
 
 
 def _role_title(process: Process, role_id: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from engine.model import Citation, DeadlineRule, Process, Role
+from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Role
 
 
 def stage_order(process: Process) -> list[str]:

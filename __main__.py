@@ -1,0 +1,5 @@
+"""`python -m reviewflow`: the same command line as the `reviewflow` script."""
+
+from reviewflow.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""Disk cache of calendar tables, shared by every process on the machine.
+
+Building a table imports `holidays` and generates 111 years of bank holidays (~0.2 s); reading one
+back is a ~150 KB JSON file (~2 ms). The file name is a digest of everything the table is built from
+(cache format, `holidays` version and file stamp, the definition's closures and extra holidays, the
+confirmed horizon asked for), so a new package or a changed closure simply misses. The file repeats
+that key and is checked on load; an unreadable, corrupt or mismatched file is ignored and the table is
+rebuilt in memory. Writes go to a temporary file renamed into place (atomic on POSIX and Windows), and
+a read-only or missing cache directory only costs speed.
+
+Location: $REVIEWFLOW_CACHE, else $XDG_CACHE_HOME/reviewflow, else ~/.cache/reviewflow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sys
+from array import array
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reviewflow.engine.calendar.table import (
+    CalendarSpecLike,
+    CalendarTable,
+    Provenance,
+    local_days_payload,
+    short_hash,
+)
+
+CACHE_FORMAT = 1
+CACHE_ENV = "REVIEWFLOW_CACHE"
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "reviewflow"
+
+
+def cache_key(spec: CalendarSpecLike, confirmed_until: date | None, package_fingerprint: str) -> str:
+    return short_hash({
+        "format": CACHE_FORMAT,
+        "holidays": package_fingerprint,
+        "region": spec.region,
+        "local_days": local_days_payload(spec),
+        "confirmed_until": confirmed_until.isoformat() if confirmed_until else None,
+    })
+
+
+def cache_path(key: str) -> Path:
+    return cache_dir() / f"workdays-{key}.json"
+
+
+def _little_endian(values: array[int]) -> bytes:
+    if sys.byteorder == "little":
+        return values.tobytes()
+    swapped = array("i", values)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def _from_little_endian(raw: bytes) -> array[int]:
+    values = array("i")
+    values.frombytes(raw)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def encode(table: CalendarTable, key: str) -> dict[str, Any]:
+    raw = _little_endian(table.working_days)
+    return {
+        "format": CACHE_FORMAT,
+        "key": key,
+        "provenance": table.provenance.to_dict(),
+        "reasons": sorted([o, r] for o, r in table.reasons.items()),
+        "working_days": base64.b64encode(raw).decode("ascii"),
+        "working_days_sha256": hashlib.sha256(raw).hexdigest(),
+    }
+
+
+def decode(payload: dict[str, Any], key: str) -> CalendarTable:
+    """The table a cache file holds; ValueError when the file is not exactly what `key` promises."""
+    if payload.get("format") != CACHE_FORMAT or payload.get("key") != key:
+        raise ValueError("stale or foreign cache file")
+    raw = base64.b64decode(payload["working_days"], validate=True)
+    if not raw or hashlib.sha256(raw).hexdigest() != payload["working_days_sha256"]:
+        raise ValueError("working-day index does not match its checksum")
+    working_days = _from_little_endian(raw)
+    reasons = {int(o): str(r) for o, r in payload["reasons"]}
+    return CalendarTable(working_days, reasons, Provenance.from_dict(payload["provenance"]))
+
+
+def load(key: str) -> CalendarTable | None:
+    try:
+        with cache_path(key).open("r", encoding="utf-8") as handle:
+            return decode(json.load(handle), key)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def store(table: CalendarTable, key: str) -> bool:
+    """Write the table for later processes; False (never an error) when the cache is not writable."""
+    import tempfile  # only a cache miss writes, so warm runs skip this import
+
+    target = cache_path(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".workdays-", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(encode(table, key), out, separators=(",", ":"))
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,361 @@
+"""The `Case` aggregate: a case's state is always a fold of its events under its definition.
+
+`Case.replay(process, ref, events)` is pure: it never reads the clock, the store or the file system.
+`Case.apply(event)` returns a new case (the incremental path must equal the full replay, which a
+property test checks). The commands that check a request and produce new events live in
+`reviewflow.engine.cases.commands` (re-exported here: `runtime.record(case, ...)`).
+
+Rules the fold applies:
+- An event may be recorded in a stage when that stage has a transition on it, when it is `anytime`, when
+  it is the `done_by` of one of the stage's tasks, or when no stage names it at all (a free event such as
+  "information requested": allowed in every non-final stage, it moves nothing).
+- A transition's guard is evaluated after the event's data is applied and with the event counted.
+- A gate's settled option fires the trigger ``"<gate>:<option>"`` of the shared machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from reviewflow.engine.cases import gates as gatemod
+from reviewflow.engine.cases import tasks as taskmod
+from reviewflow.engine.cases.deadlines import (
+    Anchor,
+    CalendarLike,
+    Control,
+    DeadlineExplanation,
+    DeadlineInstance,
+    calendar_for_process,
+    explain,
+    instance,
+)
+from reviewflow.engine.cases.machine import CompiledProcess, Edge, GuardContext, compiled, gate_trigger
+from reviewflow.engine.definition.model import Authority, Deadline, EventDef, Process
+from reviewflow.engine.errors import NotFoundError, did_you_mean
+from reviewflow.engine.events import Event
+
+CONTROL_KINDS = ("extended", "paused", "resumed", "waived")
+PSEUDONYM_KEY = "pseudonym"  # kept in the opened event's data so the fold alone knows it
+
+
+@dataclass(frozen=True)
+class Notification:
+    gate: str
+    option: str
+    recipient: str
+    note: str | None
+    since: date
+    seq: int
+    done_at: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gate": self.gate, "option": self.option, "recipient": self.recipient, "note": self.note,
+                "since": self.since.isoformat(), "status": "done" if self.done_at else "open",
+                "done_at": self.done_at.isoformat() if self.done_at else None,
+                "text": f"notify: {self.recipient}" + (f" ({self.note})" if self.note else "")}
+
+
+@dataclass
+class Case:
+    process: Process
+    ref: str
+    calendar: CalendarLike
+    machine: CompiledProcess
+    events: list[Event] = field(default_factory=list)
+    pseudonym: str | None = None
+    opened_at: date | None = None
+    stage: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    field_source: dict[str, int] = field(default_factory=dict)  # field -> seq of the event that set it
+    counts: dict[str, int] = field(default_factory=dict)  # event / "<gate>.decided" -> how many
+    first: dict[str, tuple[int, date]] = field(default_factory=dict)  # name -> first (seq, date)
+    occurrences: dict[str, list[tuple[int, date]]] = field(default_factory=dict)
+    agency_done: dict[str, dict[str, tuple[int, date]]] = field(default_factory=dict)
+    planned: dict[str, Anchor] = field(default_factory=dict)  # planned event -> latest plan
+    gates: dict[str, gatemod.GateState] = field(default_factory=dict)
+    controls: dict[str, list[Control]] = field(default_factory=dict)
+    visits: list[taskmod.StageVisit] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    last_edge: Edge | None = None  # the transition the latest event fired (None: it moved nothing)
+    last_blocked_by_guard: bool = False  # the latest event had transitions but no guard held
+
+    # ------------------------------------------------------------------------------- construction
+
+    @classmethod
+    def empty(cls, process: Process, ref: str, calendar: CalendarLike | None = None) -> Case:
+        return cls(process, ref, calendar or calendar_for_process(process), compiled(process))
+
+    @classmethod
+    def replay(cls, process: Process, ref: str, events: Iterable[Event],
+               calendar: CalendarLike | None = None) -> Case:
+        """The case's state from its events alone (pure)."""
+        case = cls.empty(process, ref, calendar)
+        for event in events:
+            case._fold(event)
+        return case
+
+    def apply(self, event: Event) -> Case:
+        """A new case with one more event (this one is left unchanged)."""
+        new = self.copy()
+        new._fold(event)
+        return new
+
+    def copy(self) -> Case:
+        return replace(
+            self, events=list(self.events), fields=dict(self.fields), field_source=dict(self.field_source),
+            counts=dict(self.counts), first=dict(self.first),
+            occurrences={k: list(v) for k, v in self.occurrences.items()},
+            agency_done={k: dict(v) for k, v in self.agency_done.items()}, planned=dict(self.planned),
+            gates=dict(self.gates), controls={k: list(v) for k, v in self.controls.items()},
+            visits=list(self.visits), notifications=list(self.notifications),
+        )
+
+    # ---------------------------------------------------------------------------------- the fold
+
+    def _fold(self, event: Event) -> None:
+        if event.seq == 0:
+            event = replace(event, seq=len(self.events) + 1)
+        self.events.append(event)
+        self.last_edge, self.last_blocked_by_guard = None, False
+        kind = event.kind
+        if kind == "opened":
+            self.pseudonym = event.data.get(PSEUDONYM_KEY)
+            self.opened_at = event.at
+            self._set_fields(event.data, event.seq)
+            self._count(event.name, event)
+            self._enter(self.process.initial_stage.id, event)
+        elif kind == "recorded":
+            self._set_fields(event.data, event.seq)
+            self._count(event.name, event)
+            if event.agency is not None:
+                self.agency_done.setdefault(event.name, {}).setdefault(event.agency, (event.seq, event.at))
+            planned = event.data.get("planned_date")
+            if planned and self.process.events.get(event.name, _NO_EVENT).planned:
+                self.planned[event.name] = Anchor(event.name, event.seq, date.fromisoformat(planned), event.at)
+            self._fire(event.name, event)
+        elif kind in ("recommended", "decided", "dispute_decided"):
+            self._fold_gate(event)
+        elif kind in CONTROL_KINDS:
+            self.controls.setdefault(event.name, []).append(Control(
+                kind, event.seq, event.at, event.by, str(event.data.get("reason", "")),
+                _date_or_none(event.data.get("to")), event.data.get("working_days")))
+        elif kind == "corrected":
+            self._fold_correction(event)
+        elif kind == "noted":
+            self._close_notifications(event)
+
+    def _count(self, name: str, event: Event) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        self.first.setdefault(name, (event.seq, event.at))
+        self.occurrences.setdefault(name, []).append((event.seq, event.at))
+
+    def _set_fields(self, data: Mapping[str, Any], seq: int) -> None:
+        for key, value in data.items():
+            if key in self.process.fields:
+                self.fields[key] = value
+                self.field_source[key] = seq
+
+    def _fire(self, trigger: str, event: Event) -> None:
+        edges = self.machine.edges(self.stage, trigger)
+        if not edges:
+            return
+        edge = self.machine.fire(self.stage, trigger, self.context())
+        self.last_edge = edge
+        self.last_blocked_by_guard = edge is None
+        if edge is not None and edge.to is not None and edge.to != self.stage:
+            self._enter(edge.to, event)
+
+    def _enter(self, stage: str, event: Event) -> None:
+        if self.visits:
+            self.visits[-1] = replace(self.visits[-1], left_seq=event.seq, left_at=event.at)
+        self.visits.append(taskmod.StageVisit(stage, event.seq, event.at))
+        self.stage = stage
+
+    def _fold_gate(self, event: Event) -> None:
+        gate = self.process.gates[event.name]
+        before = self.gates.get(gate.id) or gatemod.GateState(gate.id)
+        after = gatemod.fold(self.process, before, event)
+        self.gates[gate.id] = after
+        if event.kind == "recommended" and before.recommendation is None:
+            self._count(f"{gate.id}.recommended", event)
+        if after.outcome is not None and before.outcome is None:
+            self._count(f"{gate.id}.decided", event)
+            option = gate.option(after.outcome.option)
+            if option is not None:
+                for recipient in option.notify:
+                    self.notifications.append(
+                        Notification(gate.id, option.id, recipient, option.notify_note, event.at, event.seq))
+                self._fire(gate_trigger(gate.id, option.id), event)
+
+    def _fold_correction(self, event: Event) -> None:
+        target = int(event.data.get("supersedes", 0))
+        original = self.events[target - 1] if 0 < target <= len(self.events) else None
+        for key, value in event.data.items():
+            # A later event that set the same field still wins: a correction fixes history, not the present.
+            if key in self.process.fields and self.field_source.get(key, 0) <= target:
+                self.fields[key] = value
+                self.field_source[key] = target
+        planned = event.data.get("planned_date")
+        if planned and original is not None:
+            current = self.planned.get(original.name)
+            if current is not None and current.seq == target:
+                self.planned[original.name] = replace(current, at=date.fromisoformat(planned))
+
+    def _close_notifications(self, event: Event) -> None:
+        named = event.data.get("notified")
+        names = set(named) if isinstance(named, list) else {named} if named else set()
+        self.notifications = [
+            replace(n, done_at=event.at) if n.recipient in names and n.done_at is None else n
+            for n in self.notifications
+        ]
+
+    # ---------------------------------------------------------------------------------- queries
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in self.machine.final_stages
+
+    @property
+    def last_at(self) -> date | None:
+        return self.events[-1].at if self.events else None
+
+    def context(self) -> GuardContext:
+        return GuardContext(self.fields, self.counts)
+
+    def event(self, seq: int) -> Event:
+        if not 0 < seq <= len(self.events):
+            raise NotFoundError(f"case {self.ref} has no event {seq}", f"events are 1 to {len(self.events)}")
+        return self.events[seq - 1]
+
+    def gate_state(self, gate_id: str) -> gatemod.GateState:
+        return self.gates.get(gate_id) or gatemod.GateState(gate_id)
+
+    def stage_named_events(self) -> frozenset[str]:
+        """Events some stage names (in a transition or as a task's done_by): the rest are free."""
+        return _bound_events(self.process)
+
+    def stage_refusal(self, name: str) -> str | None:
+        """Why `name` may not be recorded in the current stage, or None when the stage allows it."""
+        if self.is_closed:
+            return f'the case is closed: stage "{self.stage}" is final'
+        ev = self.process.events[name]
+        stage = self.process.stages[self.stage]
+        if ev.anytime or self.machine.has_trigger(self.stage, name):
+            return None
+        if any(t.done_by == name for t in stage.tasks) or name not in self.stage_named_events():
+            return None
+        return f'"{name}" is not allowed in stage "{self.stage}" ({stage.title})'
+
+    def agency_list(self, name: str) -> str:
+        """The list field whose members a per-agency event is recorded for."""
+        for stage in self.process.stages.values():
+            for task in stage.tasks:
+                if task.done_by == name:
+                    return task.per
+        return "agencies"
+
+    def agencies_left(self, name: str) -> list[str]:
+        listed = self.fields.get(self.agency_list(name))
+        done = self.agency_done.get(name, {})
+        return [str(a) for a in listed if a not in done] if isinstance(listed, list) else []
+
+    def repeat_refusal(self, ev: EventDef) -> str | None:
+        if ev.repeat or ev.per_agency or ev.id not in self.first:
+            return None
+        seq, at = self.first[ev.id]
+        return f'"{ev.id}" was already recorded on {at.isoformat()} (event {seq}) and may not repeat'
+
+    def guard_allows(self, name: str) -> bool:
+        edges = self.machine.edges(self.stage, name)
+        return not edges or any(e.holds(self.context()) for e in edges)
+
+    def anchor(self, name: str) -> Anchor | None:
+        if name in self.planned:
+            return self.planned[name]
+        hit = self.first.get(name)
+        return Anchor(name, hit[0], hit[1]) if hit else None
+
+    def authority(self, deadline: Deadline) -> Authority:
+        return deadline.authority or self.process.deadline_authority
+
+    def deadline_def(self, deadline_id: str) -> Deadline:
+        found = self.process.deadlines.get(deadline_id)
+        if found is None:
+            raise NotFoundError(f'unknown deadline "{deadline_id}"', did_you_mean(deadline_id, self.process.deadlines))
+        return found
+
+    def deadline(self, deadline_id: str, as_of: date) -> DeadlineInstance | None:
+        """One deadline's instance, or None while its anchor is not recorded."""
+        d = self.deadline_def(deadline_id)
+        anchor = self.anchor(d.rule.anchor)
+        if anchor is None:
+            return None
+        met = self._met(d, anchor)
+        applies = d.applies_when is None or bool(d.applies_when.evaluate(self.fields, self.counts))
+        return instance(self.process, self.calendar, d, anchor, met, self.controls.get(d.id, ()), applies, as_of)
+
+    def _met(self, d: Deadline, anchor: Anchor) -> tuple[int, date] | None:
+        planned = anchor.recorded_at is not None  # a plan may come after the work it times
+        hits = [h for name in d.met_by for h in self.occurrences.get(name, ())
+                if planned or h[0] > anchor.seq]
+        return min(hits) if hits else None
+
+    def deadlines(self, as_of: date) -> list[DeadlineInstance]:
+        """Every instantiated deadline (its anchor is recorded), in definition order."""
+        out = []
+        for deadline_id in self.process.deadlines:
+            inst = self.deadline(deadline_id, as_of)
+            if inst is not None:
+                out.append(inst)
+        return out
+
+    def explain(self, deadline_id: str, as_of: date) -> DeadlineExplanation:
+        d = self.deadline_def(deadline_id)
+        inst = self.deadline(deadline_id, as_of)
+        if inst is None:
+            raise NotFoundError(
+                f'deadline "{deadline_id}" has not started in case {self.ref}',
+                f'it starts when "{d.rule.anchor}" is recorded ({d.rule.describe()})')
+        return explain(self.calendar, d, inst)
+
+    def tasks(self, as_of: date) -> list[taskmod.TaskInstance]:
+        return taskmod.instances(self.process, self.calendar, self.visits, self.fields, self.first,
+                                 self.agency_done, as_of)
+
+    def blocking_tasks(self, as_of: date) -> list[taskmod.TaskInstance]:
+        """Instances in the current stage that must be done before the case may leave it."""
+        return [t for t in self.tasks(as_of)
+                if t.stage == self.stage and t.on_missing == "block" and t.is_missing]
+
+    def outcome(self) -> str | None:
+        return self.process.stages[self.stage].outcome if self.is_closed else None
+
+
+_NO_EVENT = EventDef("", "", ())
+_bound_cache: dict[int, tuple[Process, frozenset[str]]] = {}
+
+
+def _bound_events(process: Process) -> frozenset[str]:
+    hit = _bound_cache.get(id(process))
+    if hit is not None and hit[0] is process:
+        return hit[1]
+    names = {t.event for s in process.stages.values() for t in s.transitions}
+    names |= {t.done_by for s in process.stages.values() for t in s.tasks}
+    if len(_bound_cache) > 64:
+        _bound_cache.clear()
+    _bound_cache[id(process)] = (process, frozenset(names))
+    return frozenset(names)
+
+
+def _date_or_none(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def replay_many(process: Process, streams: Mapping[str, Sequence[Event]],
+                calendar: CalendarLike | None = None) -> dict[str, Case]:
+    """Replay many cases of one definition (one shared machine, one calendar)."""
+    cal = calendar or calendar_for_process(process)
+    return {ref: Case.replay(process, ref, events, cal) for ref, events in streams.items()}

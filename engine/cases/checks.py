@@ -1,0 +1,108 @@
+"""Checks shared by the case commands: roles, event data against field types, dates, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from reviewflow.engine.cases.allowed import allowed_actions
+from reviewflow.engine.definition.model import Field, Process
+from reviewflow.engine.errors import RefusedError, did_you_mean
+
+if TYPE_CHECKING:
+    from reviewflow.engine.cases.case import Case
+
+AllowedFn = Callable[[], list[str]]
+
+
+def refuse(case: Case | None, message: str, hint: str | None, as_of: date | None) -> RefusedError:
+    """A refusal carrying what may be done now (and, without a better hint, saying it)."""
+    allowed = [str(a) for a in allowed_actions(case, as_of)] if case is not None and as_of is not None else []
+    if hint is None and allowed:
+        hint = "allowed now: " + "; ".join(allowed)
+    return RefusedError(message, hint, allowed)
+
+
+def check_dates(case: Case, at: date, as_of: date) -> None:
+    """Not after today, not before the case opened, not before the previous event."""
+    if at > as_of:
+        raise refuse(case, f"the date {at.isoformat()} is after today ({as_of.isoformat()})",
+                     "record what has happened, on the day it happened", as_of)
+    if case.opened_at is not None and at < case.opened_at:
+        raise refuse(case, f"the date {at.isoformat()} is before the case was opened "
+                     f"({case.opened_at.isoformat()})", None, as_of)
+    last = case.last_at
+    if last is not None and at < last:
+        raise refuse(case, f"the date {at.isoformat()} is before the previous event's date "
+                     f"({last.isoformat()}, event {len(case.events)})",
+                     "events are recorded in date order; record a correction instead", as_of)
+
+
+def check_role(process: Process, by: str, may: Sequence[str], doing: str,
+               allowed: AllowedFn | None = None) -> None:
+    """`by` is a role of the definition and one of `may`."""
+    listed = allowed() if allowed else []
+    if by not in process.roles:
+        raise RefusedError(f'unknown role "{by}"', did_you_mean(by, process.roles), listed)
+    if by not in may:
+        who = ", ".join(may) or "nobody"
+        raise RefusedError(f"{by} may not {doing}: only {who} may", f"act as one of: {who}", listed)
+
+
+def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
+    """(the JSON form of value, or an error message) for one field."""
+    t = f.type
+    if value is None:
+        return None, f'field "{f.id}" needs a value'
+    if t in ("string", "text"):
+        return (value, None) if isinstance(value, str) and value.strip() else (value, f'field "{f.id}" is text')
+    if t == "enum":
+        if value in f.values:
+            return value, None
+        return value, f'field "{f.id}" must be one of {", ".join(f.values)}, not "{value}"'
+    if t == "bool":
+        return (value, None) if isinstance(value, bool) else (value, f'field "{f.id}" must be true or false')
+    if t == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return (value, None) if ok else (value, f'field "{f.id}" must be a whole number')
+    if t == "date":
+        if isinstance(value, date):
+            return value.isoformat(), None
+        try:
+            return date.fromisoformat(str(value)).isoformat(), None
+        except ValueError:
+            return value, f'field "{f.id}" must be an ISO date (YYYY-MM-DD), not "{value}"'
+    if not isinstance(value, (list, tuple)):
+        return value, f'field "{f.id}" is a list'
+    items = [str(v) for v in value]
+    bad = [v for v in items if f.values and v not in f.values]
+    if bad:
+        return items, f'field "{f.id}" allows only {", ".join(f.values)}; not {", ".join(bad)}'
+    if len(set(items)) != len(items):
+        return items, f'field "{f.id}" lists a value twice'
+    return items, None
+
+
+def check_data(process: Process, data: Mapping[str, Any], allowed: Collection[str],
+               required: Collection[str], what: str, allowed_now: AllowedFn | None = None) -> dict[str, Any]:
+    """The event's data, checked (every problem named) and in JSON form."""
+    listed = allowed_now() if allowed_now else []
+    problems: list[str] = []
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in allowed:
+            hint = did_you_mean(key, allowed)
+            problems.append(f'"{key}" is not data {what} may carry' + (f" ({hint})" if hint else ""))
+            continue
+        f = Field("planned_date", "Planned date", "date") if key == "planned_date" else process.fields[key]
+        clean[key], problem = check_value(f, value)
+        if problem:
+            problems.append(problem)
+    missing = [k for k in required if k not in data]
+    if missing:
+        problems.append(f"{what} must carry {', '.join(missing)}")
+    if problems:
+        carry = ", ".join(allowed) or "no data"
+        raise RefusedError("; ".join(problems), f"{what} carries: {carry}", listed)
+    return clean

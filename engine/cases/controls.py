@@ -1,0 +1,139 @@
+"""Deadline controls (extend, pause, resume, waive), corrections and notes.
+
+Each returns a new event after checking it; none edits an earlier event. An extension, pause or
+waiver needs a reason and a role in the deadline's authority (or the process's deadline_authority);
+the original due date is always kept (see reviewflow.engine.cases.deadlines). Resuming needs the pause authority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from reviewflow.engine.cases.allowed import allowed_actions
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse
+from reviewflow.engine.cases.deadlines import DeadlineInstance
+from reviewflow.engine.events import Event
+
+CLOSED_STATUSES = ("met", "met_late", "waived", "not_applicable")
+
+
+def _reason(case: Case, reason: str | None, what: str, as_of: date) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise refuse(case, f"{what} needs a reason", "give --reason TEXT", as_of)
+    return text
+
+
+def _open_instance(case: Case, deadline_id: str, as_of: date, doing: str) -> DeadlineInstance:
+    d = case.deadline_def(deadline_id)
+    if case.is_closed:
+        raise refuse(case, f'the case is closed: stage "{case.stage}" is final', None, as_of)
+    inst = case.deadline(deadline_id, as_of)
+    if inst is None:
+        raise refuse(case, f'deadline "{deadline_id}" has not started: "{d.rule.anchor}" is not recorded',
+                     f"it runs {d.rule.describe()}", as_of)
+    if inst.status in CLOSED_STATUSES:
+        raise refuse(case, f'deadline "{deadline_id}" is {inst.status.replace("_", " ")} and cannot be {doing}',
+                     None, as_of)
+    return inst
+
+
+def extend(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str | None,
+           to: date | None = None, working_days: int | None = None) -> Event:
+    inst = _open_instance(case, deadline, as_of, "extended")
+    authority = case.authority(case.process.deadlines[deadline])
+    check_role(case.process, by, authority.extend, f'extend "{deadline}"', lambda: _allowed(case, as_of))
+    text = _reason(case, reason, "an extension", as_of)
+    if inst.status == "paused":
+        raise refuse(case, f'deadline "{deadline}" is paused', "resume it before extending it", as_of)
+    if (to is None) == (working_days is None):
+        raise refuse(case, "an extension gives either a new date or a number of working days", None, as_of)
+    data: dict[str, Any] = {"reason": text}
+    if to is not None:
+        if to <= inst.due:
+            raise refuse(case, f"the new date {to.isoformat()} is not after the current due date "
+                         f"{inst.due.isoformat()}", "an extension moves the date later", as_of)
+        data["to"] = to.isoformat()
+    else:
+        if working_days is None or working_days < 1:
+            raise refuse(case, "an extension adds at least 1 working day", None, as_of)
+        data["working_days"] = working_days
+    check_dates(case, at, as_of)
+    return Event("extended", deadline, at, by, None, None, data)
+
+
+def pause(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Event:
+    inst = _open_instance(case, deadline, as_of, "paused")
+    authority = case.authority(case.process.deadlines[deadline])
+    check_role(case.process, by, authority.pause, f'pause "{deadline}"', lambda: _allowed(case, as_of))
+    text = _reason(case, reason, "a pause", as_of)
+    if inst.status == "paused":
+        raise refuse(case, f'deadline "{deadline}" is already paused', None, as_of)
+    check_dates(case, at, as_of)
+    return Event("paused", deadline, at, by, None, None, {"reason": text})
+
+
+def resume(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Event:
+    inst = _open_instance(case, deadline, as_of, "resumed")
+    authority = case.authority(case.process.deadlines[deadline])
+    check_role(case.process, by, authority.pause, f'resume "{deadline}"', lambda: _allowed(case, as_of))
+    text = _reason(case, reason, "a resumption", as_of)
+    if inst.status != "paused":
+        raise refuse(case, f'deadline "{deadline}" is not paused', None, as_of)
+    check_dates(case, at, as_of)
+    return Event("resumed", deadline, at, by, None, None, {"reason": text})
+
+
+def waive(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Event:
+    _open_instance(case, deadline, as_of, "waived")
+    authority = case.authority(case.process.deadlines[deadline])
+    if not authority.waive:
+        raise refuse(case, f'deadline "{deadline}" may not be waived by anyone', None, as_of)
+    check_role(case.process, by, authority.waive, f'waive "{deadline}"', lambda: _allowed(case, as_of))
+    text = _reason(case, reason, "a waiver", as_of)
+    check_dates(case, at, as_of)
+    return Event("waived", deadline, at, by, None, None, {"reason": text})
+
+
+def correct(case: Case, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
+            as_of: date | None = None, actor: str | None = None) -> Event:
+    """A correction of an earlier event's data: a new event naming the one it supersedes."""
+    today = as_of or at
+    target = case.event(seq)
+    if target.kind not in ("opened", "recorded"):
+        raise refuse(case, f"event {seq} ({target.kind} {target.name}) carries no case data to correct",
+                     "only opened and recorded events can be corrected", today)
+    ev = case.process.events.get(target.name)
+    may = ev.by if ev is not None else tuple(case.process.roles)
+    check_role(case.process, by, may, f"correct event {seq} ({target.name})", lambda: _allowed(case, today))
+    text = _reason(case, reason, "a correction", today)
+    if not data:
+        raise refuse(case, "a correction must give the corrected data", None, today)
+    if target.kind == "opened" or ev is None:
+        allowed: tuple[str, ...] = tuple(case.process.fields)
+    else:
+        allowed = (*ev.sets, *ev.may_set, *(("planned_date",) if ev.planned else ()))
+    clean = check_data(case.process, data, allowed, (), f"event {seq} ({target.name})")
+    check_dates(case, at, today)
+    return Event("corrected", "correction", at, by, actor, None, {"supersedes": seq, "reason": text, **clean})
+
+
+def note(case: Case, at: date, by: str, text: str, as_of: date | None = None,
+         notified: str | list[str] | None = None, actor: str | None = None) -> Event:
+    """A free-text note; `notified` names recipients now told (it closes their notification items)."""
+    today = as_of or at
+    check_role(case.process, by, tuple(case.process.roles), "add a note")
+    if not (text or "").strip():
+        raise refuse(case, "a note needs text", None, today)
+    check_dates(case, at, today)
+    data: dict[str, Any] = {"text": text}
+    if notified:
+        data["notified"] = notified
+    return Event("noted", "note", at, by, actor, None, data)
+
+
+def _allowed(case: Case, as_of: date) -> list[str]:
+    return [str(a) for a in allowed_actions(case, as_of)]

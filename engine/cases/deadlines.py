@@ -1,0 +1,351 @@
+"""Deadline instances of a case: due dates, windows, statuses and explanations.
+
+A deadline is instantiated when its anchor is recorded: the first event of that name (for
+``<gate>.decided`` the event that settled the gate), or for a `planned` event the latest
+``planned_date`` recorded. ``before`` rules count back from the anchor (R2). The due date is then
+re-derived, in order, from the extensions, pauses and resumptions recorded against it; the original
+due date is always kept.
+
+Pause rule (to copy into docs/architecture.md): the clock stops at the end of the day a
+pause is recorded and restarts at the end of the day it is resumed. On resume the due date moves on by
+the time spent paused: for working-day rules, by the number of working days d with pause < d <= resume
+(so a pause and resume on the same day moves nothing); for calendar-day and month rules, by the number
+of calendar days between the two dates. While paused the status is `paused` and the due date shown is
+the one that applied when the clock stopped.
+
+Statuses, first match wins: not_applicable (applies_when is false), waived, met / met_late (the first
+met_by event, compared with the due date in force), paused, overdue (as_of after due), due_soon (the due
+date is within the largest reminder, or 2 working days, of as_of), extended (pending, but the due date
+was moved by an extension), pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from reviewflow.engine.definition.model import Citation, Deadline, DeadlineRule, Process
+
+if TYPE_CHECKING:
+    from reviewflow.engine.definition.model import CalendarSpec
+
+DEFAULT_DUE_SOON = 2  # working days, when a deadline lists no reminder
+
+
+class CalendarLike(Protocol):
+    """The part of `reviewflow.engine.calendar.workdays.Calendar` this module uses (a test may pass a stub)."""
+
+    provenance: Any
+
+    def is_working_day(self, d: date) -> bool: ...
+    def non_working_reason(self, d: date) -> str | None: ...
+    def add_working_days(self, d: date, n: int) -> date: ...
+    def add_calendar_days(self, d: date, n: int, roll_forward: bool = False) -> date: ...
+    def add_months(self, d: date, n: int) -> date: ...
+    def explain_working_days(self, d: date, n: int) -> Any: ...
+    def is_provisional(self, d: date) -> bool: ...
+
+
+_calendars: dict[Any, CalendarLike] = {}
+
+
+def calendar_for_process(process: Process) -> CalendarLike:
+    """The real working-day calendar of a definition, built once per calendar spec."""
+    spec: CalendarSpec = process.calendar
+    found = _calendars.get(spec)
+    if found is None:
+        from reviewflow.engine.calendar.workdays import (
+            calendar_for,  # imported late: `holidays` is slow to import
+        )
+
+        found = _calendars[spec] = calendar_for(spec)
+    return found
+
+
+@dataclass(frozen=True)
+class Anchor:
+    event: str  # an event id, or "<gate>.decided" / "<gate>.recommended"
+    seq: int
+    at: date  # the date counted from: the event's date, or its planned_date for a planned event
+    recorded_at: date | None = None  # set for planned anchors: when the plan was recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.event, "seq": self.seq, "date": self.at.isoformat()}
+        if self.recorded_at is not None:
+            out["recorded_at"] = self.recorded_at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class Control:
+    """An extension, pause, resumption or waiver recorded against a deadline."""
+
+    kind: str  # "extended" | "paused" | "resumed" | "waived"
+    seq: int
+    at: date
+    by: str
+    reason: str
+    to: date | None = None
+    working_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One move of the due date (or a waiver), kept so the original is never lost."""
+
+    kind: str  # "extended" | "paused" | "waived"
+    seq: int
+    at: date
+    by: str
+    reason: str
+    from_due: date
+    to_due: date
+    until: date | None = None  # for a pause: the resume date (None while still paused)
+    days: int = 0  # for a pause: the working (or calendar) days the due date moved on
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "seq": self.seq, "at": self.at.isoformat(), "by": self.by,
+            "reason": self.reason, "from": self.from_due.isoformat(), "to": self.to_due.isoformat(),
+            "until": self.until.isoformat() if self.until else None, "days": self.days,
+        }
+
+
+@dataclass(frozen=True)
+class DeadlineInstance:
+    id: str
+    title: str
+    weight: str
+    rule: str
+    citation: str | None
+    anchor: Anchor
+    due: date
+    window_start: date | None
+    original_due: date
+    status: str
+    met_at: date | None = None
+    met_seq: int | None = None
+    early: bool = False  # met before the window opened
+    non_working: str | None = None  # why the due date is not a working day (calendar-day rules, D-3)
+    provisional: bool = False  # the calendar's holidays for that year may still change
+    adjustments: tuple[Adjustment, ...] = ()
+    owner: str | None = None
+    escalate_to: str | None = None
+    unit: str = "working_days"
+
+    @property
+    def extensions(self) -> tuple[Adjustment, ...]:
+        return tuple(a for a in self.adjustments if a.kind == "extended")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("pending", "due_soon", "overdue", "extended", "paused")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "due": self.due.isoformat(),
+            "window": ({"from": self.window_start.isoformat(), "to": self.due.isoformat()}
+                       if self.window_start else None),
+            "status": self.status,
+            "weight": self.weight,
+            "citation": self.citation,
+            "original_due": self.original_due.isoformat(),
+            "rule": self.rule,
+            "anchor": self.anchor.to_dict(),
+            "met_at": self.met_at.isoformat() if self.met_at else None,
+            "early": self.early,
+            "non_working": self.non_working,
+            "provisional": self.provisional,
+            "extensions": [a.to_dict() for a in self.adjustments if a.kind == "extended"],
+            "pauses": [a.to_dict() for a in self.adjustments if a.kind == "paused"],
+            "owner": self.owner,
+            "escalate_to": self.escalate_to,
+        }
+
+
+def citation_text(process: Process, cite: Citation | None) -> str | None:
+    """One line naming the source, section and basis, e.g. 'SEED-X §2 Notification (WT): 5 WD …'."""
+    if cite is None:
+        return None
+    text = cite.source
+    if cite.section:
+        text += f" §{cite.section}"
+    if cite.basis is not None:
+        text += f" ({cite.basis.value})"
+    if cite.note:
+        text += f": {cite.note}"
+    return text
+
+
+def shift(cal: CalendarLike, rule: DeadlineRule, d: date, n: int) -> date:
+    """`d` moved by `n` units of `rule` (negative counts back)."""
+    if rule.unit == "working_days":
+        return cal.add_working_days(d, n)
+    if rule.unit == "calendar_days":
+        return cal.add_calendar_days(d, n, roll_forward=rule.roll == "forward")
+    return cal.add_months(d, n)
+
+
+def base_dates(cal: CalendarLike, rule: DeadlineRule, anchor: date) -> tuple[date | None, date]:
+    """(window start or None, due) before any extension or pause."""
+    sign = -1 if rule.direction == "before" else 1
+    if rule.n_to is None:
+        return None, shift(cal, rule, anchor, sign * rule.n)
+    near, far = shift(cal, rule, anchor, sign * rule.n), shift(cal, rule, anchor, sign * rule.n_to)
+    return (near, far) if far >= near else (far, near)
+
+
+def working_days_in(cal: CalendarLike, after: date, upto: date) -> int:
+    """Working days d with after < d <= upto (0 when upto <= after)."""
+    count, d = 0, after + timedelta(days=1)
+    while d <= upto:
+        count += cal.is_working_day(d)
+        d += timedelta(days=1)
+    return count
+
+
+def _apply_controls(cal: CalendarLike, rule: DeadlineRule, due: date, controls: Sequence[Control],
+                    ) -> tuple[date, tuple[Adjustment, ...], Control | None, Control | None]:
+    """The due date after every control in order; returns (due, adjustments, open pause, waiver)."""
+    adjustments: list[Adjustment] = []
+    paused: Control | None = None
+    waiver: Control | None = None
+    for c in sorted(controls, key=lambda c: c.seq):
+        if c.kind == "extended":
+            new = c.to if c.to is not None else cal.add_working_days(due, c.working_days or 0)
+            adjustments.append(Adjustment("extended", c.seq, c.at, c.by, c.reason, due, new))
+            due = new
+        elif c.kind == "paused":
+            paused = c
+        elif c.kind == "resumed" and paused is not None:
+            if rule.unit == "working_days":
+                days = working_days_in(cal, paused.at, c.at)
+                new = cal.add_working_days(due, days) if days else due
+            else:
+                days = max((c.at - paused.at).days, 0)
+                new = due + timedelta(days=days)
+            adjustments.append(Adjustment("paused", paused.seq, paused.at, paused.by, paused.reason,
+                                          due, new, until=c.at, days=days))
+            due, paused = new, None
+        elif c.kind == "waived":
+            waiver = c
+            adjustments.append(Adjustment("waived", c.seq, c.at, c.by, c.reason, due, due))
+    if paused is not None:
+        adjustments.append(Adjustment("paused", paused.seq, paused.at, paused.by, paused.reason, due, due))
+    return due, tuple(adjustments), paused, waiver
+
+
+def due_soon_days(deadline: Deadline) -> int:
+    return max((r.working_days_before for r in deadline.reminders), default=DEFAULT_DUE_SOON)
+
+
+def owner_of(process: Process, deadline: Deadline) -> str | None:
+    """Who is expected to meet it: the first role that may record its first met_by event."""
+    for name in deadline.met_by:
+        if name in process.events and process.events[name].by:
+            return process.events[name].by[0]
+        gate_id, _, suffix = name.partition(".")
+        gate = process.gates.get(gate_id)
+        if gate is not None:
+            return gate.recommended_by if suffix == "recommended" and gate.recommended_by else gate.decided_by
+    return None
+
+
+def instance(process: Process, cal: CalendarLike, deadline: Deadline, anchor: Anchor,
+             met: tuple[int, date] | None, controls: Sequence[Control], applies: bool,
+             as_of: date) -> DeadlineInstance:
+    """One deadline of one case, with its status as of `as_of`."""
+    rule = deadline.rule
+    window_start, original = base_dates(cal, rule, anchor.at)
+    due, adjustments, paused, waiver = _apply_controls(cal, rule, original, controls)
+    early = False
+    if not applies:
+        status = "not_applicable"
+    elif waiver is not None:
+        status = "waived"
+    elif met is not None:
+        status = "met" if met[1] <= due else "met_late"
+        early = window_start is not None and met[1] < window_start
+    elif paused is not None:
+        status = "paused"
+    elif as_of > due:
+        status = "overdue"
+    elif cal.add_working_days(as_of, due_soon_days(deadline)) >= due:
+        status = "due_soon"
+    elif any(a.kind == "extended" for a in adjustments):
+        status = "extended"
+    else:
+        status = "pending"
+    return DeadlineInstance(
+        id=deadline.id, title=deadline.title, weight=deadline.weight.value, rule=rule.describe(),
+        citation=citation_text(process, deadline.cite), anchor=anchor, due=due,
+        window_start=window_start, original_due=original, status=status,
+        met_at=met[1] if met else None, met_seq=met[0] if met else None, early=early,
+        non_working=None if rule.unit == "working_days" else cal.non_working_reason(due),
+        provisional=cal.is_provisional(due), adjustments=adjustments,
+        owner=owner_of(process, deadline), escalate_to=deadline.escalate_to, unit=rule.unit,
+    )
+
+
+@dataclass(frozen=True)
+class DeadlineExplanation:
+    """Everything needed to check a due date by hand."""
+
+    deadline: DeadlineInstance
+    counted: list[date] = field(default_factory=list)
+    skipped: list[tuple[date, str]] = field(default_factory=list)
+    method: str = ""
+    calendar: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.deadline
+        return {
+            "id": d.id, "title": d.title, "rule": d.rule, "anchor": d.anchor.to_dict(),
+            "citation": d.citation, "weight": d.weight, "status": d.status, "method": self.method,
+            "counted": [x.isoformat() for x in self.counted],
+            "skipped": [{"date": x.isoformat(), "reason": why} for x, why in self.skipped],
+            "window": ({"from": d.window_start.isoformat(), "to": d.due.isoformat()}
+                       if d.window_start else None),
+            "original_due": d.original_due.isoformat(), "due": d.due.isoformat(),
+            "non_working": d.non_working, "provisional": d.provisional,
+            "adjustments": [a.to_dict() for a in d.adjustments],
+            "met_at": d.met_at.isoformat() if d.met_at else None, "calendar": self.calendar,
+        }
+
+
+def explain(cal: CalendarLike, deadline: Deadline, inst: DeadlineInstance) -> DeadlineExplanation:
+    """The counted and skipped days from the anchor to the original due date, plus the adjustments."""
+    rule = deadline.rule
+    sign = -1 if rule.direction == "before" else 1
+    n = sign * (rule.n_to if rule.n_to is not None else rule.n)
+    counted: list[date] = []
+    skipped: list[tuple[date, str]] = []
+    start = inst.anchor.at
+    if rule.unit == "working_days":
+        ex = cal.explain_working_days(start, n)
+        counted, skipped = list(ex.counted), [(d, str(why)) for d, why in ex.skipped]
+        method = (f"R1/R2: day 0 is {start.isoformat()} and is never counted; "
+                  f"{abs(n)} working day{'' if abs(n) == 1 else 's'} counted {'back' if n < 0 else 'on'}")
+    elif rule.unit == "calendar_days":
+        step = 1 if n >= 0 else -1
+        counted = [start + timedelta(days=step * i) for i in range(1, abs(n) + 1)]
+        raw = start + timedelta(days=n)
+        d = raw
+        while d < inst.original_due:  # days passed over by rolling forward to a working day
+            skipped.append((d, cal.non_working_reason(d) or "not a working day"))
+            d += timedelta(days=1)
+        method = f"{abs(n)} calendar days {'before' if n < 0 else 'after'} {start.isoformat()}"
+        method += " (rolled forward to a working day)" if rule.roll == "forward" else " (no roll)"
+    else:
+        method = (f"{abs(n)} calendar months {'before' if n < 0 else 'after'} {start.isoformat()}, "
+                  "clamped to the end of a shorter month; no working-day adjustment (R5)")
+    provenance = getattr(cal, "provenance", "")
+    return DeadlineExplanation(inst, counted, skipped, method, str(provenance))
+
+
+def flatten(items: Iterable[DeadlineInstance]) -> list[dict[str, Any]]:
+    return [i.to_dict() for i in items]

@@ -1,0 +1,79 @@
+"""Scenario results as text, JSON and JUnit XML: pure functions from results to str / dict."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any
+
+from reviewflow.engine.render.diagnostics import diagnostics_text
+from reviewflow.engine.scenarios.run import ScenarioResult
+
+
+def summary_line(results: Sequence[ScenarioResult]) -> str:
+    """Exactly `N passed, N failed` (what CI greps for)."""
+    passed = sum(r.passed for r in results)
+    return f"{passed} passed, {len(results) - passed} failed"
+
+
+def result_line(result: ScenarioResult) -> str:
+    verdict = "PASS" if result.passed else "FAIL"
+    return f"{verdict} {result.file}  {result.title}"
+
+
+def result_details(result: ScenarioResult) -> str:
+    """The diagnostics of an invalid file, or the diff of every failed expectation (indented)."""
+    blocks: list[str] = []
+    if result.diagnostics:
+        blocks.append(diagnostics_text(result.diagnostics))
+    for failure in result.failures:
+        blocks.append(failure.message())
+    text = "\n".join(blocks)
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
+
+
+def text_report(results: Sequence[ScenarioResult]) -> str:
+    lines: list[str] = []
+    for result in results:
+        lines.append(result_line(result))
+        details = result_details(result)
+        if details and (not result.passed or result.diagnostics):
+            lines.append(details)
+    lines.append(summary_line(results))
+    return "\n".join(lines)
+
+
+def json_report(results: Sequence[ScenarioResult]) -> dict[str, Any]:
+    """Stable shape: {"scenarios": [...], "summary": {"passed", "failed", "ok"}}."""
+    passed = sum(r.passed for r in results)
+    return {
+        "scenarios": [r.to_dict() for r in results],
+        "summary": {"passed": passed, "failed": len(results) - passed, "ok": passed == len(results)},
+    }
+
+
+def junit_report(results: Sequence[ScenarioResult], suite_name: str = "reviewflow scenarios") -> str:
+    """JUnit XML: one <testcase> per scenario; a <failure> (or <error> for an invalid file) when it did not pass."""
+    failed = sum(1 for r in results if r.failures and not r.invalid)
+    errors = sum(1 for r in results if r.invalid)
+    suites = ET.Element("testsuites", name=suite_name, tests=str(len(results)), failures=str(failed),
+                        errors=str(errors))
+    suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(len(results)), failures=str(failed),
+                          errors=str(errors), time=f"{sum(r.seconds for r in results):.3f}")
+    for result in results:
+        classname = (result.process or result.file.split("/", 1)[0]).replace(".", "_")
+        case = ET.SubElement(suite, "testcase", classname=classname, name=f"{result.file}: {result.title}",
+                             file=result.file, time=f"{result.seconds:.3f}")
+        if result.invalid:
+            element = ET.SubElement(case, "error", message=f"invalid scenario file ({len(result.diagnostics)} problem(s))",
+                                    type="invalid")
+            element.text = diagnostics_text(result.diagnostics)
+        elif result.failures:
+            first = result.failures[0]
+            message = f"{first.headline()}: expected {first.expected}, actual {first.actual}"
+            if len(result.failures) > 1:
+                message += f" (and {len(result.failures) - 1} more)"
+            element = ET.SubElement(case, "failure", message=message, type="expectation")
+            element.text = "\n\n".join(f.message() for f in result.failures)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,518 @@
+"""The event store: one SQLite file holding every case as an append-only, hash-chained list of events.
+
+The record is statutory evidence, so the store is built around three promises:
+- nothing acknowledged is lost: every write is one `BEGIN IMMEDIATE` transaction in WAL mode with
+  `synchronous=FULL`, so when `append` returns the events are on disk;
+- nothing is silently changed: there is no update or delete API for events (a correction is a new
+  event), triggers refuse edits made by hand, and every event carries
+  ``hash = chain_hash(prev_hash, ref, seq, payload)`` so `verify` detects what the triggers cannot stop;
+- nothing is half-written: events, the case row and the open-deadline projection change together or
+  not at all.
+
+This is the only module that imports `sqlite3`; no sqlite3 exception leaves it (they become
+`StoreError`). The engine never reads the clock, so nothing here does either (see `schema_migrations`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import date, timedelta
+from itertools import groupby
+from types import TracebackType
+from typing import Any
+
+from reviewflow.engine.errors import EngineError, IntegrityError, NotFoundError, StoreError, did_you_mean
+from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
+from reviewflow.engine.store.support import (
+    check_chain,
+    create_private,
+    is_memory,
+    restrict_sidecars,
+    translate_error,
+)
+from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
+
+__all__ = [
+    "SCHEMA_VERSION", "CaseExistsError", "CaseRow", "ChainProblem", "ConcurrencyError", "DeadlineRow",
+    "DefinitionRow", "EventStore", "StoredEvent",
+]
+
+
+class ConcurrencyError(StoreError):
+    """`expected_last_seq` did not match: someone else appended first. Re-read the case and retry."""
+
+
+class CaseExistsError(EngineError):
+    """`open_case` with a reference that is already taken."""
+
+
+# "RFLW" in the file header, so a reviewflow store is recognisable and a foreign database is refused.
+APPLICATION_ID = 0x52464C57
+
+_APPEND_ONLY = "events are append-only: record a correction as a new event"
+_IMMUTABLE_DEFINITION = "stored definition texts never change: save the new text under its own hash"
+
+# Each migration runs once, in one transaction, and is recorded in `schema_migrations`.
+# Never edit a shipped migration: add a new one.
+_MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "initial schema", (
+        # `id` keeps save order, so "latest definition" means the most recently saved one.
+        """CREATE TABLE definitions (
+            id INTEGER PRIMARY KEY,
+            definition_hash TEXT NOT NULL UNIQUE,
+            process_id TEXT NOT NULL,
+            version TEXT NOT NULL)""",
+        "CREATE INDEX definitions_by_process ON definitions (process_id, id)",
+        # Exact file texts, one row per file, so a case can always be replayed under its own definition.
+        """CREATE TABLE definition_files (
+            definition_hash TEXT NOT NULL REFERENCES definitions (definition_hash),
+            name TEXT NOT NULL,
+            content TEXT NOT NULL,
+            PRIMARY KEY (definition_hash, name)) WITHOUT ROWID""",
+        """CREATE TABLE cases (
+            ref TEXT PRIMARY KEY,
+            process_id TEXT NOT NULL,
+            definition_hash TEXT NOT NULL REFERENCES definitions (definition_hash),
+            pseudonym TEXT,
+            opened_at TEXT NOT NULL,
+            stage TEXT,
+            closed INTEGER NOT NULL CHECK (closed IN (0, 1)),
+            last_seq INTEGER NOT NULL CHECK (last_seq >= 1))""",
+        "CREATE INDEX cases_by_process ON cases (process_id, ref)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            case_ref TEXT NOT NULL REFERENCES cases (ref),
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            payload TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            UNIQUE (case_ref, seq))""",
+        # A cache of replay (rebuildable from the events), so `due` answers without replaying.
+        """CREATE TABLE open_deadlines (
+            case_ref TEXT NOT NULL REFERENCES cases (ref),
+            deadline_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            due TEXT,
+            window_start TEXT,
+            weight TEXT NOT NULL,
+            status TEXT NOT NULL,
+            owner TEXT,
+            escalate_to TEXT,
+            citation TEXT,
+            PRIMARY KEY (case_ref, deadline_id)) WITHOUT ROWID""",
+        # Ordered like `due`'s ORDER BY, so the query is an index range scan with no sort step; covering
+        # (every column), so the scan never goes back to the table: half the time at 100k cases.
+        "CREATE INDEX open_deadlines_by_due ON open_deadlines (due, case_ref, deadline_id, title, "
+        "window_start, weight, status, owner, escalate_to, citation)",
+        "CREATE INDEX open_deadlines_by_owner ON open_deadlines (owner, due, case_ref, deadline_id)",
+        # Triggers stop accidents (a hand-run UPDATE); deliberate tampering is what `verify` is for.
+        f"CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+        f"CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+        f"CREATE TRIGGER definition_files_no_update BEFORE UPDATE ON definition_files "
+        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE_DEFINITION}'); END",
+        f"CREATE TRIGGER definition_files_no_delete BEFORE DELETE ON definition_files "
+        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE_DEFINITION}'); END",
+    )),
+)
+SCHEMA_VERSION = _MIGRATIONS[-1][0]
+
+_CASE_COLUMNS = "ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq"
+_DEADLINE_COLUMNS = ("case_ref, deadline_id, title, due, window_start, weight, status, owner, "
+                     "escalate_to, citation")
+
+
+def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A connection with the store's durability settings (also used by bench/store.py)."""
+    memory = is_memory(path)
+    if not memory:
+        create_private(path)
+    try:
+        # isolation_level=None: the sqlite3 module must not open transactions behind our back;
+        # every write below says BEGIN IMMEDIATE itself.
+        conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path, busy_timeout_ms) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if not memory and str(mode).lower() != "wal":
+            raise StoreError(f"the store at {path} cannot use WAL journal mode (got {mode!r})",
+                             hint="keep the store on a local file system, not a network share")
+        # WAL + synchronous=FULL: the WAL is fsynced at every commit, so an acknowledged append survives
+        # SIGKILL *and* power loss. NORMAL would survive a process crash but could lose the last
+        # commits on power loss; for statutory evidence one fsync per append is worth it.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise translate_error(exc, path, busy_timeout_ms) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _case_row(row: tuple[Any, ...]) -> CaseRow:
+    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq = row
+    return CaseRow(ref, process_id, definition_hash, pseudonym, date.fromisoformat(opened_at), stage,
+                   bool(closed), last_seq)
+
+
+def _deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
+    ref, did, title, due, start, weight, status, owner, escalate_to, citation = row
+    return DeadlineRow(ref, did, title, _date(due), _date(start), weight, status, owner, escalate_to, citation)
+
+
+def _payload(event: Event) -> str:
+    return canonical_json(event.to_json_dict())
+
+
+class EventStore:
+    """Cases as hash-chained event lists in one SQLite file (":memory:" for tests)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000) -> None:
+        self.path = os.fspath(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms)
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+        if not is_memory(self.path):
+            restrict_sidecars(self.path)
+
+    # ----------------------------------------------------------------- lifecycle and transactions
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the store at {self.path} is closed", hint="open a new EventStore")
+        return self._conn
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        conn = self._live()
+        try:
+            conn.execute(begin)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path, self.busy_timeout_ms) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                # The original error is the one worth reporting; SQLite rolls back on close anyway.
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise translate_error(exc, self.path, self.busy_timeout_ms) from exc
+            raise
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so two writers never
+        # both read last_seq and then race; a deferred transaction could fail mid-way instead.
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        # A read transaction gives every multi-statement read one consistent WAL snapshot.
+        return self._transaction("BEGIN")
+
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id not in (0, APPLICATION_ID) or (tables and "schema_migrations" not in tables):
+            raise StoreError(f"{self.path} is an SQLite database but not a reviewflow store",
+                             hint="point reviewflow at its own store file, or at a new path to create one")
+        if "schema_migrations" not in tables:
+            return 0
+        return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._read() as conn:
+            version = self._schema_version(conn)
+        if version == SCHEMA_VERSION:
+            return
+        with self._write() as conn:
+            version = self._schema_version(conn)  # again under the lock: another process may have won
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store at {self.path} has schema version {version}, newer than this reviewflow "
+                    f"understands ({SCHEMA_VERSION})",
+                    hint="upgrade reviewflow; never open a store with an older version")
+            if version == 0:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                # applied_at_utc uses SQLite's CURRENT_TIMESTAMP: the database's clock, not the engine's.
+                # That is acceptable for migration bookkeeping, which is not part of any case record.
+                conn.execute("""CREATE TABLE schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at_utc TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)""")
+            for number, name, statements in _MIGRATIONS:
+                if number > version:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
+
+    # ---------------------------------------------------------------------------------- definitions
+
+    def save_definition(self, definition_hash: str, process_id: str, version: str,
+                        bundle: Mapping[str, str]) -> None:
+        """Store a definition's exact texts under the loader's hash; saving the same one again is a no-op."""
+        files = dict(bundle)
+        with self._write() as conn:
+            row = conn.execute("SELECT process_id, version FROM definitions WHERE definition_hash = ?",
+                               (definition_hash,)).fetchone()
+            if row is not None:
+                if tuple(row) != (process_id, version) or self._bundle(conn, definition_hash) != files:
+                    raise IntegrityError(
+                        f"definition {definition_hash} is already stored with different content",
+                        hint="a definition hash names exactly one set of texts; recompute it from the files")
+                return
+            conn.execute("INSERT INTO definitions (definition_hash, process_id, version) VALUES (?, ?, ?)",
+                         (definition_hash, process_id, version))
+            conn.executemany("INSERT INTO definition_files (definition_hash, name, content) VALUES (?, ?, ?)",
+                             [(definition_hash, name, text) for name, text in sorted(files.items())])
+
+    @staticmethod
+    def _bundle(conn: sqlite3.Connection, definition_hash: str) -> dict[str, str]:
+        rows = conn.execute("SELECT name, content FROM definition_files WHERE definition_hash = ? "
+                            "ORDER BY name", (definition_hash,))
+        return {str(name): str(content) for name, content in rows}
+
+    def definition(self, definition_hash: str) -> DefinitionRow:
+        with self._read() as conn:
+            row = conn.execute("SELECT process_id, version FROM definitions WHERE definition_hash = ?",
+                               (definition_hash,)).fetchone()
+            if row is None:
+                # Hashes are typed abbreviated, not misspelt: suggest by prefix rather than by similarity.
+                known = [str(r[0]) for r in conn.execute(
+                    "SELECT definition_hash FROM definitions WHERE substr(definition_hash, 1, ?) = ?",
+                    (len(definition_hash), definition_hash))] if definition_hash else []
+                raise NotFoundError(f"no stored definition has hash {definition_hash}",
+                                    hint=f'did you mean "{known[0]}"?' if len(known) == 1 else
+                                    "definitions are stored when a case is opened with them")
+            return DefinitionRow(definition_hash, row[0], row[1], self._bundle(conn, definition_hash))
+
+    def latest_definition_hash(self, process_id: str) -> str | None:
+        """The most recently saved definition of a process, or None."""
+        row = self._query("SELECT definition_hash FROM definitions WHERE process_id = ? "
+                               "ORDER BY id DESC LIMIT 1", (process_id,))
+        return None if not row else str(row[0][0])
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(sql, params)]
+
+    # ------------------------------------------------------------------------------------- writes
+
+    def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
+                  first: Event, *, stage: str | None, closed: bool = False,
+                  deadlines: Sequence[DeadlineRow] = ()) -> StoredEvent:
+        """Create the case with its first event (seq 1) and its deadline rows, in one transaction."""
+        payload = _payload(first)
+        self._check_deadlines(ref, deadlines)
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM cases WHERE ref = ?", (ref,)).fetchone() is not None:
+                raise CaseExistsError(f'case "{ref}" already exists',
+                                      hint="case references are unique: choose another reference")
+            row = conn.execute("SELECT process_id FROM definitions WHERE definition_hash = ?",
+                               (definition_hash,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"definition {definition_hash} is not stored",
+                                    hint="save the definition before opening a case with it")
+            if row[0] != process_id:
+                raise IntegrityError(f"definition {definition_hash} belongs to process {row[0]!r}, "
+                                     f"not {process_id!r}", hint="open the case with its own process")
+            conn.execute(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                         (ref, process_id, definition_hash, pseudonym, first.at.isoformat(), stage,
+                          int(closed)))
+            stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH)
+            self._replace_deadlines(conn, ref, deadlines)
+        return stored[0]
+
+    def append(self, ref: str, events: Sequence[Event], *, expected_last_seq: int, stage: str | None,
+               closed: bool, deadlines: Sequence[DeadlineRow]) -> list[StoredEvent]:
+        """Add events after `expected_last_seq` and replace the case's state and deadline rows, atomically."""
+        if not events:
+            raise ValueError("append needs at least one event: state never changes without a record")
+        payloads = [_payload(event) for event in events]
+        self._check_deadlines(ref, deadlines)
+        with self._write() as conn:
+            row = conn.execute("SELECT last_seq FROM cases WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                raise self._unknown_case(conn, ref)
+            last_seq = int(row[0])
+            if last_seq != expected_last_seq:
+                raise ConcurrencyError(
+                    f'case "{ref}" changed while this command ran (expected last seq {expected_last_seq}, '
+                    f"found {last_seq})", hint="re-read the case and try the command again")
+            prev = conn.execute("SELECT hash FROM events WHERE case_ref = ? AND seq = ?",
+                                (ref, last_seq)).fetchone()
+            if prev is None:
+                raise IntegrityError(f'case "{ref}" says its last event is seq {last_seq}, which is missing',
+                                     hint="run `verify`; restore the store from a backup")
+            stored = self._insert_events(conn, ref, payloads, last_seq, str(prev[0]))
+            conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ? WHERE ref = ?",
+                         (stage, int(closed), stored[-1].event.seq, ref))
+            self._replace_deadlines(conn, ref, deadlines)
+        return stored
+
+    @staticmethod
+    def _insert_events(conn: sqlite3.Connection, ref: str, payloads: Sequence[str], last_seq: int,
+                       prev: str) -> list[StoredEvent]:
+        rows: list[tuple[str, int, str, str, str]] = []
+        stored: list[StoredEvent] = []
+        for seq, payload in enumerate(payloads, start=last_seq + 1):
+            # Hash and return what was stored (the parsed canonical text), so that what the caller
+            # gets back is exactly what `events` and `verify` will later read.
+            parsed = json.loads(payload)
+            digest = chain_hash(prev, ref, seq, parsed)
+            rows.append((ref, seq, payload, prev, digest))
+            stored.append(StoredEvent(Event.from_json_dict(parsed, seq=seq), digest, prev))
+            prev = digest
+        conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?)",
+                         rows)
+        return stored
+
+    @staticmethod
+    def _check_deadlines(ref: str, deadlines: Sequence[DeadlineRow]) -> None:
+        seen: set[str] = set()
+        for row in deadlines:
+            if row.case_ref != ref:
+                raise ValueError(f"deadline row {row.deadline_id!r} is for case {row.case_ref!r}, not {ref!r}")
+            if row.deadline_id in seen:
+                raise ValueError(f"deadline {row.deadline_id!r} given twice for case {ref!r}")
+            seen.add(row.deadline_id)
+
+    @staticmethod
+    def _replace_deadlines(conn: sqlite3.Connection, ref: str, deadlines: Sequence[DeadlineRow]) -> None:
+        conn.execute("DELETE FROM open_deadlines WHERE case_ref = ?", (ref,))
+        conn.executemany(
+            f"INSERT INTO open_deadlines ({_DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(d.case_ref, d.deadline_id, d.title, _iso(d.due), _iso(d.window_start), d.weight, d.status,
+              d.owner, d.escalate_to, d.citation) for d in deadlines])
+
+    # -------------------------------------------------------------------------------------- reads
+
+    @staticmethod
+    def _unknown_case(conn: sqlite3.Connection, ref: str) -> NotFoundError:
+        refs = [str(r[0]) for r in conn.execute("SELECT ref FROM cases")]
+        return NotFoundError(f'unknown case "{ref}"', hint=did_you_mean(ref, refs))
+
+    def case(self, ref: str) -> CaseRow:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                raise self._unknown_case(conn, ref)
+            return _case_row(row)
+
+    def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
+        """Every event of a case in seq order; raises IntegrityError if the chain does not verify.
+
+        Checking here costs one sha256 per event and means no command ever acts on a tampered record;
+        `check=False` is for forensics only (showing a record that `verify` has already flagged).
+        """
+        with self._read() as conn:
+            head = conn.execute("SELECT last_seq FROM cases WHERE ref = ?", (ref,)).fetchone()
+            if head is None:
+                raise self._unknown_case(conn, ref)
+            rows = conn.execute("SELECT seq, payload, prev_hash, hash FROM events WHERE case_ref = ? "
+                                "ORDER BY seq", (ref,)).fetchall()
+        problems = check_chain(ref, rows, int(head[0])) if check else []
+        if problems:
+            raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
+                                 hint="run `verify` for every problem; restore the store from a backup")
+        try:
+            return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev)
+                    for seq, payload, prev, digest in rows]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # only reachable with check=False
+            raise IntegrityError(f"the record of case {ref} holds an unreadable event",
+                                 hint="run `verify` to see which one") from exc
+
+    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+        where = ["1 = 1"]
+        params: list[object] = []
+        if process_id is not None:
+            where.append("process_id = ?")
+            params.append(process_id)
+        if open_only:
+            where.append("closed = 0")
+        rows = self._query(f"SELECT {_CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
+                                params)
+        return [_case_row(r) for r in rows]
+
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+        """Open deadline rows, from the projection only, sorted by due date (undated rows last).
+
+        With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
+        ones included); without it, every open row.
+        """
+        where: list[str] = []
+        params: list[object] = []
+        if owner is not None:
+            where.append("owner = ?")
+            params.append(owner)
+        dated = ["due IS NOT NULL", *where]
+        if within_days is not None:
+            dated.append("due <= ?")
+            params.append((as_of + timedelta(days=within_days)).isoformat())
+        select = f"SELECT {_DEADLINE_COLUMNS} FROM open_deadlines WHERE "
+        order = " ORDER BY due, case_ref, deadline_id"
+        with self._read() as conn:
+            # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.
+            rows = conn.execute(select + " AND ".join(dated) + order, params).fetchall()
+            if within_days is None:
+                undated = ["due IS NULL", *where]
+                rows += conn.execute(select + " AND ".join(undated) + order, params).fetchall()
+        return [_deadline_row(r) for r in rows]
+
+    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        """Recompute every hash from the stored payloads; an empty list means the record is intact."""
+        problems: list[ChainProblem] = []
+        with self._read() as conn:
+            if ref is not None:
+                heads = {str(r[0]): int(r[1]) for r in
+                         conn.execute("SELECT ref, last_seq FROM cases WHERE ref = ?", (ref,))}
+                rows = conn.execute("SELECT case_ref, seq, payload, prev_hash, hash FROM events "
+                                    "WHERE case_ref = ? ORDER BY seq", (ref,))
+            else:
+                heads = {str(r[0]): int(r[1]) for r in conn.execute("SELECT ref, last_seq FROM cases")}
+                rows = conn.execute("SELECT case_ref, seq, payload, prev_hash, hash FROM events "
+                                    "ORDER BY case_ref, seq")
+            seen = False
+            for case_ref, group in groupby(rows, key=lambda r: str(r[0])):
+                seen = True
+                if case_ref not in heads:
+                    problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
+                problems.extend(check_chain(case_ref, (r[1:] for r in group), heads.pop(case_ref, None)))
+            if ref is not None and not seen and not heads:
+                raise self._unknown_case(conn, ref)
+        for missing in sorted(heads):
+            problems.append(ChainProblem(missing, heads[missing], "the case row exists but no events are stored"))
+        return sorted(problems, key=lambda p: (p.ref, p.seq))
