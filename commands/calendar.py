@@ -265,7 +265,7 @@ def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
 
 
 def _parse_date(text: str, what: str) -> date:
-    from reviewflow.engine.calendar.workdays import parse_iso_date
+    from reviewflow.engine.dates import parse_iso_date
 
     return parse_iso_date(text, what)
 

@@ -55,7 +55,7 @@ def resolve_db_path(db_path: str | None) -> str:
 
 def parse_date_arg(value: str, what: str = "date") -> Any:
     """A strict ISO calendar date (YYYY-MM-DD); anything else is a CalendarError (exit 1) naming the value."""
-    from reviewflow.engine.calendar.workdays import parse_iso_date
+    from reviewflow.engine.dates import parse_iso_date
 
     return parse_iso_date(value, what)
 

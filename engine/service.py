@@ -17,9 +17,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import commands as actions
 from reviewflow.engine.cases.case import Case
-from reviewflow.engine.cases.deadlines import CalendarLike
 from reviewflow.engine.cases.summary import summarize
 from reviewflow.engine.definition.loader import (
     LoadResult,

@@ -60,7 +60,7 @@ def test_open_refuses_missing_required_and_unknown_fields():
     ("harm", "hurt", "must be one of died, seriously_harmed"),
     ("abuse_suspected", "yes", "true or false"),
     ("age_years", "7", "whole number"),
-    ("date_of_birth", "2020-02-30", "ISO date"),
+    ("date_of_birth", "2020-02-30", "YYYY-MM-DD"),
     ("agencies", ["police", "army"], "not army"),
 ])
 def test_open_refuses_values_of_the_wrong_type(field, value, words):

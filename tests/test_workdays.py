@@ -11,8 +11,8 @@ from reviewflow.engine.calendar.workdays import (
     Calendar,
     Explanation,
     calendar_for,
-    parse_iso_date,
 )
+from reviewflow.engine.dates import parse_iso_date
 from reviewflow.engine.definition.model import CalendarSpec, Closure
 from reviewflow.engine.errors import CalendarError
 

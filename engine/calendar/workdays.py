@@ -19,8 +19,6 @@ built once per calendar, kept in memory per process and on disk across processes
 
 from __future__ import annotations
 
-import calendar as month_lengths
-import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,31 +39,12 @@ from reviewflow.engine.errors import CalendarError, did_you_mean
 
 __all__ = [
     "FIRST_SUPPORTED", "LAST_SUPPORTED", "MAX_MONTHS", "MAX_WORKING_DAYS", "REGION",
-    "Calendar", "CalendarSpecLike", "Explanation", "Provenance", "calendar_for", "parse_iso_date",
+    "Calendar", "CalendarSpecLike", "Explanation", "Provenance", "calendar_for",
 ]
 
 MAX_WORKING_DAYS = 10_000
 MAX_MONTHS = 1_200
 RANGE_TEXT = f"{FIRST_SUPPORTED.isoformat()} to {LAST_SUPPORTED.isoformat()}"
-DATE_HINT = "write dates as YYYY-MM-DD, e.g. 2024-01-02"
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-
-def parse_iso_date(text: str, what: str = "date") -> date:
-    """A strict YYYY-MM-DD date; anything else (2023-02-30, 20231221, 2023-W01-1) is a CalendarError."""
-    match = _ISO_DATE.fullmatch(text)
-    if match is None:
-        raise CalendarError(f"{what} {text!r} is not a date in the form YYYY-MM-DD", DATE_HINT)
-    year, month, day = (int(part) for part in match.groups())
-    if year < 1 or not 1 <= month <= 12:
-        wrong = "year 0000" if year < 1 else f"month {month:02d}"
-        raise CalendarError(f"{what} {text} is not a real date: there is no {wrong}", DATE_HINT)
-    days_in_month = month_lengths.monthrange(year, month)[1]
-    if not 1 <= day <= days_in_month:
-        raise CalendarError(
-            f"{what} {text} is not a real date: {month_lengths.month_name[month]} {year} "
-            f"has {days_in_month} days", DATE_HINT)
-    return date(year, month, day)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ Rules the fold applies:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -32,7 +32,7 @@ from reviewflow.engine.cases.deadlines import (
     explain,
     instance,
 )
-from reviewflow.engine.cases.machine import CompiledProcess, Edge, GuardContext, compiled, gate_trigger
+from reviewflow.engine.cases.machine import CompiledProcess, GuardContext, compiled, gate_trigger
 from reviewflow.engine.definition.model import Authority, Deadline, EventDef, Process
 from reviewflow.engine.errors import NotFoundError, did_you_mean
 from reviewflow.engine.events import Event
@@ -79,7 +79,6 @@ class Case:
     controls: dict[str, list[Control]] = field(default_factory=dict)
     visits: list[taskmod.StageVisit] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
-    last_edge: Edge | None = None  # the transition the latest event fired (None: it moved nothing)
     last_blocked_by_guard: bool = False  # the latest event had transitions but no guard held
 
     # ------------------------------------------------------------------------------- construction
@@ -119,7 +118,7 @@ class Case:
         if event.seq == 0:
             event = replace(event, seq=len(self.events) + 1)
         self.events.append(event)
-        self.last_edge, self.last_blocked_by_guard = None, False
+        self.last_blocked_by_guard = False
         kind = event.kind
         if kind == "opened":
             self.pseudonym = event.data.get(PSEUDONYM_KEY)
@@ -163,7 +162,6 @@ class Case:
         if not edges:
             return
         edge = self.machine.fire(self.stage, trigger, self.context())
-        self.last_edge = edge
         self.last_blocked_by_guard = edge is None
         if edge is not None and edge.to is not None and edge.to != self.stage:
             self._enter(edge.to, event)
@@ -352,10 +350,3 @@ def _bound_events(process: Process) -> frozenset[str]:
 
 def _date_or_none(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-def replay_many(process: Process, streams: Mapping[str, Sequence[Event]],
-                calendar: CalendarLike | None = None) -> dict[str, Case]:
-    """Replay many cases of one definition (one shared machine, one calendar)."""
-    cal = calendar or calendar_for_process(process)
-    return {ref: Case.replay(process, ref, events, cal) for ref, events in streams.items()}

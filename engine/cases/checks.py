@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.cases.allowed import allowed_actions
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Field, Process
 from reviewflow.engine.errors import RefusedError, did_you_mean
 
@@ -67,12 +68,10 @@ def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
         ok = isinstance(value, int) and not isinstance(value, bool)
         return (value, None) if ok else (value, f'field "{f.id}" must be a whole number')
     if t == "date":
-        if isinstance(value, date):
-            return value.isoformat(), None
-        try:
-            return date.fromisoformat(str(value)).isoformat(), None
-        except ValueError:
-            return value, f'field "{f.id}" must be an ISO date (YYYY-MM-DD), not "{value}"'
+        parsed = iso_date_or_none(value)
+        if parsed is not None:
+            return parsed.isoformat(), None
+        return value, f'field "{f.id}" must be a real date written YYYY-MM-DD, not "{value}"'
     if not isinstance(value, (list, tuple)):
         return value, f'field "{f.id}" is a list'
     items = [str(v) for v in value]

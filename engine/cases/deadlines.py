@@ -21,31 +21,18 @@ was moved by an extension), pending.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from reviewflow.engine.calendar.rules import CalendarLike, base_dates
 from reviewflow.engine.definition.model import Citation, Deadline, DeadlineRule, Process
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import CalendarSpec
 
 DEFAULT_DUE_SOON = 2  # working days, when a deadline lists no reminder
-
-
-class CalendarLike(Protocol):
-    """The part of `reviewflow.engine.calendar.workdays.Calendar` this module uses (a test may pass a stub)."""
-
-    provenance: Any
-
-    def is_working_day(self, d: date) -> bool: ...
-    def non_working_reason(self, d: date) -> str | None: ...
-    def add_working_days(self, d: date, n: int) -> date: ...
-    def add_calendar_days(self, d: date, n: int, roll_forward: bool = False) -> date: ...
-    def add_months(self, d: date, n: int) -> date: ...
-    def explain_working_days(self, d: date, n: int) -> Any: ...
-    def is_provisional(self, d: date) -> bool: ...
 
 
 _calendars: dict[Any, CalendarLike] = {}
@@ -179,24 +166,6 @@ def citation_text(process: Process, cite: Citation | None) -> str | None:
     if cite.note:
         text += f": {cite.note}"
     return text
-
-
-def shift(cal: CalendarLike, rule: DeadlineRule, d: date, n: int) -> date:
-    """`d` moved by `n` units of `rule` (negative counts back)."""
-    if rule.unit == "working_days":
-        return cal.add_working_days(d, n)
-    if rule.unit == "calendar_days":
-        return cal.add_calendar_days(d, n, roll_forward=rule.roll == "forward")
-    return cal.add_months(d, n)
-
-
-def base_dates(cal: CalendarLike, rule: DeadlineRule, anchor: date) -> tuple[date | None, date]:
-    """(window start or None, due) before any extension or pause."""
-    sign = -1 if rule.direction == "before" else 1
-    if rule.n_to is None:
-        return None, shift(cal, rule, anchor, sign * rule.n)
-    near, far = shift(cal, rule, anchor, sign * rule.n), shift(cal, rule, anchor, sign * rule.n_to)
-    return (near, far) if far >= near else (far, near)
 
 
 def working_days_in(cal: CalendarLike, after: date, upto: date) -> int:
@@ -345,7 +314,3 @@ def explain(cal: CalendarLike, deadline: Deadline, inst: DeadlineInstance) -> De
                   "clamped to the end of a shorter month; no working-day adjustment (R5)")
     provenance = getattr(cal, "provenance", "")
     return DeadlineExplanation(inst, counted, skipped, method, str(provenance))
-
-
-def flatten(items: Iterable[DeadlineInstance]) -> list[dict[str, Any]]:
-    return [i.to_dict() for i in items]

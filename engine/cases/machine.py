@@ -89,10 +89,6 @@ class CompiledProcess:
                 return edge
         return None
 
-    def triggers(self, stage: str) -> list[str]:
-        """Every trigger that has a transition out of `stage` (definition events and gate options)."""
-        return [trigger for (source, trigger) in self._edges if source == stage]
-
     def has_trigger(self, stage: str, trigger: str) -> bool:
         return (stage, trigger) in self._edges
 
@@ -160,8 +156,3 @@ def compiled(process: Process) -> CompiledProcess:
 def machine_builds() -> int:
     """How many machines have been built in this process (for tests and the benchmark)."""
     return _builds
-
-
-def clear_cache() -> None:
-    _cache.clear()
-

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from reviewflow.engine.cases.deadlines import CalendarLike, base_dates
+from reviewflow.engine.calendar.rules import CalendarLike, base_dates
 from reviewflow.engine.definition.model import Process, Task
 
 

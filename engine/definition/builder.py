@@ -8,11 +8,11 @@ a definition with any error yields no Process.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar, cast
 
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.guards import expressions
 from reviewflow.engine.definition.model import (
     Authority,
@@ -48,7 +48,6 @@ EXPRESSION_SYNTAX = CodeInfo("X501", "expression-syntax", Severity.ERROR,
                              "A guard (when / applies_when) that is not in the guard language.")
 CODES = (BAD_DATE, EXPRESSION_SYNTAX)
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNITS = ("working_days", "calendar_days", "months")
 T = TypeVar("T")
 
@@ -77,18 +76,13 @@ class _Builder:
     def date(self, value: Any, path: PathKey) -> date | None:
         if value is None:
             return None
-        if isinstance(value, date):
-            return value
-        text = str(value)
-        try:
-            if not _ISO_DATE.fullmatch(text):
-                raise ValueError
-            return date.fromisoformat(text)
-        except ValueError:
+        parsed = iso_date_or_none(value)
+        if parsed is None:
+            text = str(value)
             self.problems.append(BAD_DATE.diagnostic(
                 f'"{text}" is not a real calendar date', self.r.locate(path),
                 'write an existing date as "YYYY-MM-DD", e.g. "2024-02-29" (leap year) or "2023-02-28"'))
-            return None
+        return parsed
 
     def guard(self, value: Any, path: PathKey) -> expressions.Expression | None:
         if not isinstance(value, str):

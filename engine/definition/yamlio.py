@@ -136,31 +136,67 @@ def load_yaml_text(text: str | bytes, file: str, *,
                    pure_python: bool = False) -> tuple[Document | None, list[Diagnostic]]:
     """Load YAML strictly. Returns the Document when a mapping could be built (even if some
     values were flagged: callers stop on any error) and every problem found, in file order."""
+    decoded = _decode(text, file)
+    if isinstance(decoded, Diagnostic):
+        return None, [decoded]
+    problems = _before_parsing(decoded, file)
+    if problems:
+        return None, problems
+    tabs = _tab_indents(decoded, file)
+    node, problems = _compose(decoded, file, tabs, pure_python)
+    if node is None:
+        return None, problems
+    diags = [d for d in tabs if not _inside_scalar(node, d.location.line)]
+    if not isinstance(node, yaml.MappingNode) or node.tag != _MAP:
+        found = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+        diags.append(Y108.diagnostic(f"the top level of a definition must be keys and values, not {found}",
+                                     _mark(file, node.start_mark),
+                                     "start the file with `reviewflow: 1` and `id: ...` at the left margin"))
+        return None, sorted(diags, key=Diagnostic.sort_key)
+    builder = _Builder(file)
+    try:
+        data = builder.build(node, (), 0)
+    except _Abort:
+        return None, sorted(diags + builder.diags, key=Diagnostic.sort_key)
+    diags.extend(builder.diags)
+    document = Document(file, decoded, data, builder.values, builder.keys)
+    return document, sorted(diags, key=Diagnostic.sort_key)
+
+
+def _decode(text: str | bytes, file: str) -> str | Diagnostic:
+    """The text to parse (size-checked, UTF-8, without a BOM), or the one problem that stops it."""
     size = len(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
     if size > MAX_BYTES:
-        return None, [Y110.diagnostic(
+        return Y110.diagnostic(
             f"the file is {size:,} bytes; definitions may be at most {MAX_BYTES:,} bytes (1 MiB)",
-            Location(file, 1, 1), "split it, or check that this is really a process definition")]
+            Location(file, 1, 1), "split it, or check that this is really a process definition")
     if isinstance(text, bytes):
         raw = text
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            return None, [_not_utf8(raw, exc, file)]
-    text = text.removeprefix("\ufeff")  # a BOM is fine; dropping it keeps line-1 columns right
+            return _not_utf8(raw, exc, file)
+    return text.removeprefix("\ufeff")  # a BOM is fine; dropping it keeps line-1 columns right
 
-    diags = [Y117.diagnostic(f"unprintable character U+{ord(m.group()):04X} is not allowed",
-                             _offset_location(file, text, m.start()),
-                             "delete it; it was probably pasted in from another program")
-             for m in _BAD_CHAR.finditer(text)]
-    if diags:
-        return None, diags
-    tabs = _tab_indents(text, file)
+
+def _before_parsing(text: str, file: str) -> list[Diagnostic]:
+    """Problems found in the raw text that the parser would report badly or not survive."""
+    bad = [Y117.diagnostic(f"unprintable character U+{ord(m.group()):04X} is not allowed",
+                           _offset_location(file, text, m.start()),
+                           "delete it; it was probably pasted in from another program")
+           for m in _BAD_CHAR.finditer(text)]
+    if bad:
+        return bad
     too_deep = _flow_depth_location(text, file)
     if too_deep is not None:
-        return None, [Y118.diagnostic(f"values are nested more than {MAX_DEPTH} levels deep", too_deep,
-                                      "a definition needs only a few levels; check the brackets")]
+        return [Y118.diagnostic(f"values are nested more than {MAX_DEPTH} levels deep", too_deep,
+                                "a definition needs only a few levels; check the brackets")]
+    return []
 
+
+def _compose(text: str, file: str, tabs: list[Diagnostic],
+             pure_python: bool) -> tuple[yaml.Node | None, list[Diagnostic]]:
+    """The single document's node graph, or None with the reason (an empty file included)."""
     loader = _loader_class(pure_python)(text)
     try:
         node = loader.get_single_node()
@@ -173,26 +209,10 @@ def load_yaml_text(text: str | bytes, file: str, *,
                                       Location(file, 1, 1), "a definition needs only a few levels")]
     finally:
         loader.dispose()
-
     if node is None:
         return None, [Y107.diagnostic("the file is empty: there is no definition in it", Location(file, 1, 1),
                                       "start with `reviewflow: 1`, `id:` and `title:`; see docs/language.md")]
-    diags.extend(d for d in tabs if not _inside_scalar(node, d.location.line))
-    if not isinstance(node, yaml.MappingNode) or node.tag != _MAP:
-        found = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-        diags.append(Y108.diagnostic(f"the top level of a definition must be keys and values, not {found}",
-                                     _mark(file, node.start_mark),
-                                     "start the file with `reviewflow: 1` and `id: ...` at the left margin"))
-        return None, sorted(diags, key=Diagnostic.sort_key)
-
-    builder = _Builder(file)
-    try:
-        data = builder.build(node, (), 0)
-    except _Abort:
-        return None, sorted(diags + builder.diags, key=Diagnostic.sort_key)
-    diags.extend(builder.diags)
-    document = Document(file, text, data, builder.values, builder.keys)
-    return document, sorted(diags, key=Diagnostic.sort_key)
+    return node, []
 
 
 def _not_utf8(raw: bytes, exc: UnicodeDecodeError, file: str) -> Diagnostic:

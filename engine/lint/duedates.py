@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from reviewflow.engine.calendar.rules import base_dates
 from reviewflow.engine.definition.model import DeadlineRule
 from reviewflow.engine.errors import EngineError
 
@@ -23,57 +24,16 @@ def reference_anchors() -> tuple[date, ...]:
     return tuple(sorted(days))
 
 
-def _months_back(d: date, n: int) -> date:
-    month_index = d.year * 12 + d.month - 1 - n
-    year, month = divmod(month_index, 12)
-    month += 1
-    for day in range(d.day, 27, -1):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    return date(year, month, min(d.day, 28))
-
-
-def _roll_forward(calendar: Calendar, d: date) -> date:
-    while not calendar.is_working_day(d):
-        d += timedelta(days=1)
-    return d
-
-
-def shift(calendar: Calendar, rule: DeadlineRule, anchor: date, n: int) -> date:
-    """`n` units of the rule's kind after (or before) `anchor`."""
-    if rule.direction == "after":
-        if rule.unit == "working_days":
-            return calendar.add_working_days(anchor, n)
-        if rule.unit == "calendar_days":
-            return calendar.add_calendar_days(anchor, n, roll_forward=rule.roll == "forward")
-        return calendar.add_months(anchor, n)
-    if rule.unit == "working_days":
-        d, left = anchor, n
-        while left > 0:
-            d -= timedelta(days=1)
-            if calendar.is_working_day(d):
-                left -= 1
-        return d
-    if rule.unit == "calendar_days":
-        d = anchor - timedelta(days=n)
-        return _roll_forward(calendar, d) if rule.roll == "forward" else d
-    return _months_back(anchor, n)
-
-
 def bounds(calendar: Calendar, rule: DeadlineRule, anchor: date) -> tuple[date, date] | None:
     """(earliest, latest) allowed dates: for a plain deadline earliest is the anchor itself (after)
     or unbounded (before, returned as date.min); None when the calendar cannot compute it."""
     try:
-        latest = shift(calendar, rule, anchor, rule.n_to if rule.n_to is not None else rule.n)
-        if rule.n_to is not None:
-            earliest = shift(calendar, rule, anchor, rule.n)
-        else:
-            earliest = anchor if rule.direction == "after" else date.min
+        start, due = base_dates(calendar, rule, anchor)
     except (EngineError, OverflowError, ValueError):
         return None
-    return earliest, latest
+    if start is None:
+        start = anchor if rule.direction == "after" else date.min
+    return start, due
 
 
 def first_loosening(calendar: Calendar, base: DeadlineRule, local: DeadlineRule) -> Iterator[str]:

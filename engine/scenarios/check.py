@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity, did_you_mean
 from reviewflow.engine.scenarios.model import DEADLINE_KINDS, GATE_KINDS, STEP_KINDS, _escape
@@ -43,11 +44,7 @@ def code(code_id: str, message: str, location: Location, hint: str | None = None
 
 
 def _valid_date(value: Any) -> bool:
-    try:
-        date.fromisoformat(str(value))
-    except ValueError:
-        return False
-    return True
+    return iso_date_or_none(value) is not None
 
 
 def date_pointers(data: Mapping[str, Any]) -> Iterable[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.errors import Location
 
 ACTION_KINDS: tuple[str, ...] = ("record", "recommend", "decide", "extend", "pause", "resume", "waive")
@@ -116,14 +117,7 @@ Locate = Callable[[str], Location]
 
 
 def _date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
+    return iso_date_or_none(value)
 
 
 def parse_scenario(data: Mapping[str, Any], file: str, locate: Locate, locate_key: Locate) -> Scenario:

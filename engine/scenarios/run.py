@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.errors import Diagnostic, EngineError, Location, RefusedError
 from reviewflow.engine.scenarios.model import Action, Check, Expectation, Scenario
 
@@ -109,12 +110,7 @@ def _date_gap(expected: date, actual: date) -> str:
 
 
 def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
+    return iso_date_or_none(value)
 
 
 # --- reading a `show` summary --------------------------------------------------------------------

@@ -6,12 +6,11 @@ depend on the definition model (which in turn holds parsed guards).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Protocol
 
+from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.guards.expressions import Expression
 from reviewflow.engine.definition.guards.parser import (
     BoolOp,
@@ -167,13 +166,7 @@ def _article(kind: str) -> str:
 
 
 def _iso(node: Node) -> bool:
-    if not (isinstance(node, Literal) and isinstance(node.value, str)):
-        return False
-    try:
-        date.fromisoformat(node.value)
-    except ValueError:
-        return False
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.value))
+    return isinstance(node, Literal) and isinstance(node.value, str) and iso_date_or_none(node.value) is not None
 
 
 def _date_vs_literal(lt: str, rt: str, node: Compare) -> bool:
