@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.sqlite import ConcurrencyError, DeadlineRow, EventStore
+from reviewflow.engine.store import ConcurrencyError, DeadlineRow
+from reviewflow.engine.store.sqlite import SQLiteStore
 
 WORKERS = 8
 PER_WORKER = 12  # appends to the shared case and, separately, to the worker's own case
@@ -24,7 +25,7 @@ def _event(worker: int, n: int, target: str) -> Event:
                  data={"worker": worker, "n": n, "target": target})
 
 
-def _append_with_retry(store: EventStore, ref: str, event: Event, worker: int) -> int:
+def _append_with_retry(store: SQLiteStore, ref: str, event: Event, worker: int) -> int:
     """The runtime's loop: read last_seq, append, and on ConcurrencyError read again."""
     conflicts = 0
     while True:
@@ -41,7 +42,7 @@ def _append_with_retry(store: EventStore, ref: str, event: Event, worker: int) -
 
 def _worker(path: str, worker: int, start: Any, results: Any) -> None:
     conflicts = 0
-    with EventStore(path, busy_timeout_ms=60_000) as store:
+    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
         own = f"OWN-{worker}"
         start.wait()
         store.open_case(own, "csi", DEF_HASH, None, _event(worker, -1, own), stage=None)
@@ -54,7 +55,7 @@ def _worker(path: str, worker: int, start: Any, results: Any) -> None:
 @pytest.mark.slow
 def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) -> None:
     path = str(tmp_path / "cases.db")
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         store.open_case(SHARED, "csi", DEF_HASH, None, _event(-1, -1, SHARED), stage=None)
 
@@ -72,7 +73,7 @@ def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) ->
     assert sorted(done) == list(range(WORKERS))
     conflicts = sum(done.values())
 
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.verify() == []
         shared = store.events(SHARED)
         written = [(s.event.data["worker"], s.event.data["n"]) for s in shared[1:]]
@@ -93,7 +94,7 @@ def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) ->
 
 def _open_fresh(path: str, worker: int, start: Any, results: Any) -> None:
     start.wait()
-    with EventStore(path, busy_timeout_ms=60_000) as store:
+    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         store.open_case(f"NEW-{worker}", "csi", DEF_HASH, None, _event(worker, 0, "new"), stage=None)
     results.put(worker)
@@ -112,7 +113,7 @@ def test_processes_racing_to_create_a_new_store_migrate_it_once(tmp_path: Path) 
     for proc in procs:
         proc.join(timeout=30)
         assert proc.exitcode == 0
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         assert [c.ref for c in store.cases()] == [f"NEW-{w}" for w in range(WORKERS)]
         assert store.verify() == []
         assert store._live().execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1
