@@ -29,7 +29,7 @@ from reviewflow.engine.cases import commands as actions  # noqa: E402
 from reviewflow.engine.cases import machine  # noqa: E402
 from reviewflow.engine.cases.case import Case  # noqa: E402
 from reviewflow.engine.definition.loader import default_registry, load_path  # noqa: E402
-from reviewflow.engine.store.sqlite import EventStore  # noqa: E402
+from reviewflow.engine.store import open_store  # noqa: E402
 
 FULL = ROOT / "tests" / "definitions" / "valid" / "full_language.yaml"
 D = date
@@ -120,7 +120,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rf-bench-"))
     try:
         db = tmp / "bench.db"
-        store = EventStore(db)
+        store = open_store(db)
         store.save_definition(process.text_hash, process.id, process.version, result.bundle)
         refs = [f"B-{i:05d}" for i in range(args.cases)]
         start = time.perf_counter()

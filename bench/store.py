@@ -17,8 +17,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from reviewflow.engine.store.sqlite import DeadlineRow, EventStore, _connect
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash
+from reviewflow.engine.store.sqlite import SQLiteStore, _connect
+from reviewflow.engine.store.types import DeadlineRow
 
 DEF_HASH = "b" * 64
 START = date(2024, 1, 1)
@@ -46,7 +48,7 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
 
 def bench_append(tmp: Path, n: int, rounds: int = 5) -> tuple[float, float]:
     """Median seconds per op; store and raw alternate in rounds so drift in fsync cost hits both alike."""
-    store = EventStore(tmp / "append.db")
+    store = SQLiteStore(tmp / "append.db")
     store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
     store.open_case("A-1", "csi", DEF_HASH, None, event(0), stage="s")
     # The baseline uses the store's own connection helper, so the pragmas are identical.
@@ -75,7 +77,7 @@ def bench_append(tmp: Path, n: int, rounds: int = 5) -> tuple[float, float]:
 
 
 def bench_due(tmp: Path, cases: int) -> tuple[float, float, float, float, int, int]:
-    with EventStore(tmp / f"due{cases}.db") as store:
+    with SQLiteStore(tmp / f"due{cases}.db") as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         # Bulk path: straight into the store's schema through its own connection; not what is timed.
         with store._write() as conn:
@@ -98,7 +100,7 @@ def bench_due(tmp: Path, cases: int) -> tuple[float, float, float, float, int, i
 
 
 def bench_verify(tmp: Path, cases: int = 100, per_case: int = 100) -> float:
-    with EventStore(tmp / "verify.db") as store:
+    with SQLiteStore(tmp / "verify.db") as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         with store._write() as conn:
             for c in range(cases):
@@ -127,7 +129,7 @@ def main() -> None:
         store_s, raw_s = bench_append(tmp, args.appends)
         print(f"durable append ({args.appends} appends, 1 event + 5 projection rows each)")
         print(f"  {'':28}{'per op':>12}{'ops/s':>10}")
-        print(f"  {'EventStore.append':28}{store_s * 1e6:>10.0f}µs{1 / store_s:>10.0f}")
+        print(f"  {'SQLiteStore.append':28}{store_s * 1e6:>10.0f}µs{1 / store_s:>10.0f}")
         print(f"  {'raw INSERT (WAL, FULL)':28}{raw_s * 1e6:>10.0f}µs{1 / raw_s:>10.0f}")
         print(f"  ratio store/raw: {store_s / raw_s:.2f}x")
         print("\ndue() over open cases (3 projection rows each, due dates spread over a year; median ms)")

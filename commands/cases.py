@@ -55,13 +55,13 @@ def _service(db_path: str | None, *, create: bool = False) -> Iterator[CaseServi
     """
     from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.service import CaseService
-    from reviewflow.engine.store.sqlite import EventStore
+    from reviewflow.engine.store import open_store
 
     path = resolve_db_path(db_path)
     if not create and path != ":memory:" and not os.path.exists(path):
         raise NotFoundError(f"there is no event store at {path}",
                             "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
-    store = EventStore(path)
+    store = open_store(path)
     try:
         yield CaseService(store)
     finally:

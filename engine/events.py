@@ -1,13 +1,12 @@
 """The event value type: the only thing a case is made of.
 
 A case's state is a fold of its events under the definition it was opened with. Events are never
-edited or deleted: a correction is a new event that supersedes an earlier sequence number.
+edited or deleted: a correction is a new event that supersedes an earlier sequence number. How the
+stored events are chained together is `reviewflow.engine.store.chain`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,17 +68,3 @@ class Event:
             data=dict(payload.get("data") or {}),
             seq=seq,
         )
-
-
-def canonical_json(value: Any) -> str:
-    """One byte-exact JSON text per value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def chain_hash(previous_hash: str, case_ref: str, seq: int, payload: Mapping[str, Any]) -> str:
-    """sha256 over the previous link and this event's canonical JSON: the tamper-evident chain."""
-    body = canonical_json({"prev": previous_hash, "case": case_ref, "seq": seq, "event": payload})
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-GENESIS_HASH = "0" * 64

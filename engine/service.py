@@ -31,7 +31,8 @@ from reviewflow.engine.definition.loader import (
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.sqlite import ConcurrencyError, EventStore
+from reviewflow.engine.store.errors import ConcurrencyError
+from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
 RETRIES = 5
@@ -61,7 +62,7 @@ def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
 
 
 class CaseService:
-    def __init__(self, store: EventStore, registry: Registry | None = None,
+    def __init__(self, store: Store, registry: Registry | None = None,
                  calendar: CalendarLike | None = None) -> None:
         self.store = store
         self._registry = registry

@@ -1,4 +1,4 @@
-"""CaseService over a real EventStore: a case stays on the definition it was opened with."""
+"""CaseService over a real store: a case stays on the definition it was opened with."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from reviewflow.engine.definition.loader import Registry, clear_caches
 from reviewflow.engine.errors import RefusedError
 from reviewflow.engine.service import CaseService
-from reviewflow.engine.store.sqlite import ConcurrencyError, EventStore
+from reviewflow.engine.store import ConcurrencyError, open_store
 from test_runtime_support import FULL, OPEN_FIELDS
 
 D = date
@@ -20,7 +20,7 @@ def setup(tmp_path: Path):
     root = tmp_path / "processes"
     root.mkdir()
     (root / "example.yaml").write_text(FULL.read_text(encoding="utf-8"), encoding="utf-8")
-    store = EventStore(tmp_path / "cases.db")
+    store = open_store(tmp_path / "cases.db")
     yield CaseService(store, Registry([root])), root, store
     store.close()
 

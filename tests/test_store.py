@@ -1,4 +1,4 @@
-"""The event store: round trips, the hash chain, the deadline projection, files and schema."""
+"""The SQLite event store: round trips, the hash chain, the deadline projection, files and schema."""
 
 from __future__ import annotations
 
@@ -6,20 +6,19 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from reviewflow.engine.errors import EngineError, IntegrityError, NotFoundError, StoreError
-from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from reviewflow.engine.store.sqlite import (
-    SCHEMA_VERSION,
-    CaseExistsError,
-    ConcurrencyError,
-    DeadlineRow,
-    EventStore,
-)
+from reviewflow.engine.events import Event
+from reviewflow.engine.store import CaseExistsError, ConcurrencyError, DeadlineRow, Store, open_store
+from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash
+from reviewflow.engine.store.sqlite import SQLiteStore
+from reviewflow.engine.store.sqlite_schema import SCHEMA_VERSION
 
 DEF_HASH = "a" * 64
 BUNDLE = {"process.yaml": "id: csi\nversion: '1'\n# £ and ü kept exactly\n", "local.yaml": "extends: csi\n"}
@@ -39,13 +38,13 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[EventStore]:
-    with EventStore(db_path) as s:
+def store(db_path: Path) -> Iterator[SQLiteStore]:
+    with SQLiteStore(db_path) as s:
         s.save_definition(DEF_HASH, "csi", "1", BUNDLE)
         yield s
 
 
-def open_case(store: EventStore, ref: str = "LS-1", **kw: object) -> None:
+def open_case(store: SQLiteStore, ref: str = "LS-1", **kw: object) -> None:
     store.open_case(ref, "csi", DEF_HASH, "Child A", ev("referral", "opened"), stage="notification", **kw)  # type: ignore[arg-type]
 
 
@@ -57,9 +56,26 @@ def raw(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# -------------------------------------------------------------------------------------- interface
+
+def test_open_store_gives_a_store_for_a_path_or_memory(db_path: Path) -> None:
+    with open_store(db_path) as on_disk, open_store(":memory:") as in_memory:
+        assert isinstance(on_disk, Store) and isinstance(in_memory, Store)
+        on_disk.save_definition(DEF_HASH, "csi", "1", BUNDLE)
+        assert on_disk.definition(DEF_HASH).bundle == BUNDLE and in_memory.cases() == []
+    assert db_path.exists()
+
+
+def test_importing_the_store_package_does_not_import_sqlite3() -> None:
+    """Start-up paths import the package for its types; only opening a store may load a backend."""
+    code = "import sys, reviewflow.engine.store\nprint('sqlite3' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False", result.stdout
+
+
 # ------------------------------------------------------------------------------------- round trip
 
-def test_events_round_trip_with_seq_and_exact_data(store: EventStore) -> None:
+def test_events_round_trip_with_seq_and_exact_data(store: SQLiteStore) -> None:
     first = store.open_case("LS-1", "csi", DEF_HASH, "Child A", ev("referral", "opened"), stage="notification")
     assert first.event.seq == 1 and first.prev_hash == GENESIS_HASH
     added = store.append("LS-1", [ev("rapid_review", day=5, note="£5 – ü", n=[1, 2.5, None])],
@@ -73,7 +89,7 @@ def test_events_round_trip_with_seq_and_exact_data(store: EventStore) -> None:
     assert got[1].hash == chain_hash(got[0].hash, "LS-1", 2, json.loads(payload))
 
 
-def test_case_row_follows_appends(store: EventStore) -> None:
+def test_case_row_follows_appends(store: SQLiteStore) -> None:
     open_case(store)
     row = store.case("LS-1")
     assert (row.process_id, row.definition_hash, row.pseudonym, row.opened_at) == ("csi", DEF_HASH, "Child A",
@@ -84,7 +100,7 @@ def test_case_row_follows_appends(store: EventStore) -> None:
     assert (row.stage, row.closed, row.last_seq) == ("closed", True, 3)
 
 
-def test_seq_is_gap_free_over_many_appends_and_chain_verifies(store: EventStore) -> None:
+def test_seq_is_gap_free_over_many_appends_and_chain_verifies(store: SQLiteStore) -> None:
     open_case(store)
     for i in range(1, 30):
         store.append("LS-1", [ev(f"e{i}")] * (i % 3 + 1), expected_last_seq=store.case("LS-1").last_seq,
@@ -94,7 +110,7 @@ def test_seq_is_gap_free_over_many_appends_and_chain_verifies(store: EventStore)
     assert store.verify() == [] and store.verify("LS-1") == []
 
 
-def test_duplicate_case_ref_is_refused_and_changes_nothing(store: EventStore) -> None:
+def test_duplicate_case_ref_is_refused_and_changes_nothing(store: SQLiteStore) -> None:
     open_case(store)
     with pytest.raises(CaseExistsError, match='case "LS-1" already exists') as info:
         open_case(store)
@@ -102,7 +118,7 @@ def test_duplicate_case_ref_is_refused_and_changes_nothing(store: EventStore) ->
     assert len(store.events("LS-1")) == 1
 
 
-def test_unknown_case_suggests_the_nearest_ref(store: EventStore) -> None:
+def test_unknown_case_suggests_the_nearest_ref(store: SQLiteStore) -> None:
     open_case(store, "LS-2024-017")
     for call in (lambda: store.case("LS-2024-071"), lambda: store.events("LS-2024-071"),
                  lambda: store.verify("LS-2024-071"),
@@ -113,7 +129,7 @@ def test_unknown_case_suggests_the_nearest_ref(store: EventStore) -> None:
         assert info.value.hint == 'did you mean "LS-2024-017"?'
 
 
-def test_stale_expected_last_seq_raises_concurrency_error_and_writes_nothing(store: EventStore) -> None:
+def test_stale_expected_last_seq_raises_concurrency_error_and_writes_nothing(store: SQLiteStore) -> None:
     open_case(store, deadlines=[dl("LS-1", "d1", date(2024, 4, 1))])
     store.append("LS-1", [ev("a")], expected_last_seq=1, stage="s", closed=False, deadlines=[])
     with pytest.raises(ConcurrencyError, match="expected last seq 1, found 2") as info:
@@ -124,11 +140,11 @@ def test_stale_expected_last_seq_raises_concurrency_error_and_writes_nothing(sto
 
 
 def test_append_without_events_is_a_bug() -> None:
-    with EventStore(":memory:") as s, pytest.raises(ValueError):
+    with SQLiteStore(":memory:") as s, pytest.raises(ValueError):
         s.append("x", [], expected_last_seq=0, stage=None, closed=False, deadlines=[])
 
 
-def test_open_case_needs_a_saved_definition_of_the_same_process(store: EventStore) -> None:
+def test_open_case_needs_a_saved_definition_of_the_same_process(store: SQLiteStore) -> None:
     with pytest.raises(NotFoundError, match="not stored"):
         store.open_case("X", "csi", "f" * 64, None, ev(), stage=None)
     with pytest.raises(IntegrityError, match="belongs to process"):
@@ -136,7 +152,7 @@ def test_open_case_needs_a_saved_definition_of_the_same_process(store: EventStor
     assert store.cases() == []
 
 
-def test_cases_filters_by_process_and_open(store: EventStore) -> None:
+def test_cases_filters_by_process_and_open(store: SQLiteStore) -> None:
     store.save_definition("b" * 64, "lcspr", "2", {"p.yaml": "x"})
     open_case(store, "A")
     open_case(store, "B", closed=True)
@@ -149,12 +165,12 @@ def test_cases_filters_by_process_and_open(store: EventStore) -> None:
 
 # ------------------------------------------------------------------------------------ definitions
 
-def test_definition_round_trips_exact_texts(store: EventStore) -> None:
+def test_definition_round_trips_exact_texts(store: SQLiteStore) -> None:
     row = store.definition(DEF_HASH)
     assert (row.process_id, row.version, row.bundle) == ("csi", "1", BUNDLE)
 
 
-def test_save_definition_is_idempotent_and_refuses_another_bundle_under_the_same_hash(store: EventStore) -> None:
+def test_save_definition_is_idempotent_and_refuses_another_bundle_under_the_same_hash(store: SQLiteStore) -> None:
     store.save_definition(DEF_HASH, "csi", "1", dict(BUNDLE))
     with pytest.raises(IntegrityError, match="different content"):
         store.save_definition(DEF_HASH, "csi", "1", {**BUNDLE, "process.yaml": "id: csi\n"})
@@ -163,7 +179,7 @@ def test_save_definition_is_idempotent_and_refuses_another_bundle_under_the_same
     assert store.definition(DEF_HASH).bundle == BUNDLE
 
 
-def test_latest_definition_hash_is_the_last_saved(store: EventStore) -> None:
+def test_latest_definition_hash_is_the_last_saved(store: SQLiteStore) -> None:
     assert store.latest_definition_hash("csi") == DEF_HASH
     store.save_definition("c" * 64, "csi", "2", {"p.yaml": "v2"})
     store.save_definition(DEF_HASH, "csi", "1", BUNDLE)  # saving an old one again does not make it latest
@@ -180,7 +196,7 @@ def test_latest_definition_hash_is_the_last_saved(store: EventStore) -> None:
 
 # --------------------------------------------------------------------------------- the projection
 
-def test_projection_is_replaced_with_each_append(store: EventStore) -> None:
+def test_projection_is_replaced_with_each_append(store: SQLiteStore) -> None:
     open_case(store, deadlines=[dl("LS-1", "notify", date(2024, 3, 5)), dl("LS-1", "rr", date(2024, 3, 20))])
     assert [d.deadline_id for d in store.due(date(2024, 3, 1))] == ["notify", "rr"]
     store.append("LS-1", [ev("notified")], expected_last_seq=1, stage=None, closed=False,
@@ -188,7 +204,7 @@ def test_projection_is_replaced_with_each_append(store: EventStore) -> None:
     assert [(d.deadline_id, d.due) for d in store.due(date(2024, 3, 1))] == [("rr", date(2024, 3, 22))]
 
 
-def test_projection_is_untouched_when_the_append_fails(store: EventStore, db_path: Path) -> None:
+def test_projection_is_untouched_when_the_append_fails(store: SQLiteStore, db_path: Path) -> None:
     open_case(store, deadlines=[dl("LS-1", "notify", date(2024, 3, 5))])
     # A row for another case is a caller bug: refused before anything is written.
     with pytest.raises(ValueError):
@@ -206,7 +222,7 @@ def test_projection_is_untouched_when_the_append_fails(store: EventStore, db_pat
     assert [d.deadline_id for d in store.due(date(2024, 3, 1))] == ["notify"]
 
 
-def test_due_filters_by_window_and_owner_and_sorts_by_date(store: EventStore) -> None:
+def test_due_filters_by_window_and_owner_and_sorts_by_date(store: SQLiteStore) -> None:
     open_case(store, "A", deadlines=[dl("A", "late", date(2024, 2, 1), "chair"),
                                      dl("A", "far", date(2024, 6, 1), "chair"),
                                      dl("A", "undated", None, "chair")])
@@ -225,7 +241,7 @@ def test_due_filters_by_window_and_owner_and_sorts_by_date(store: EventStore) ->
 
 @pytest.mark.parametrize("owner", [None, "chair"])
 @pytest.mark.parametrize("within", [None, 14])
-def test_due_queries_use_an_index_without_a_sort(store: EventStore, owner: str | None, within: int | None) -> None:
+def test_due_queries_use_an_index_without_a_sort(store: SQLiteStore, owner: str | None, within: int | None) -> None:
     # Capture the statements `due` really runs (with their bound values inlined), then ask for their plans.
     issued: list[str] = []
     conn = store._live()
@@ -243,13 +259,13 @@ def test_due_queries_use_an_index_without_a_sort(store: EventStore, owner: str |
 # ----------------------------------------------------------------------------- files and schema
 
 def test_new_store_file_and_its_wal_files_are_private(db_path: Path) -> None:
-    with EventStore(db_path) as s:
+    with SQLiteStore(db_path) as s:
         s.save_definition(DEF_HASH, "csi", "1", BUNDLE)
         for name in ("cases.db", "cases.db-wal", "cases.db-shm"):
             assert stat.S_IMODE(os.stat(db_path.parent / name).st_mode) == 0o600, name
 
 
-def test_store_uses_wal_full_sync_and_records_migrations(store: EventStore, db_path: Path) -> None:
+def test_store_uses_wal_full_sync_and_records_migrations(store: SQLiteStore, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = conn.execute("SELECT version, name, applied_at_utc FROM schema_migrations").fetchall()
@@ -260,13 +276,13 @@ def test_store_uses_wal_full_sync_and_records_migrations(store: EventStore, db_p
 
 
 def test_reopening_an_existing_store_keeps_everything(db_path: Path) -> None:
-    with EventStore(db_path) as s:
+    with SQLiteStore(db_path) as s:
         s.save_definition(DEF_HASH, "csi", "1", BUNDLE)
         open_case(s, deadlines=[dl("LS-1", "d", date(2024, 3, 5))])
-    with EventStore(db_path) as s:
+    with SQLiteStore(db_path) as s:
         assert s.case("LS-1").last_seq == 1
         s.append("LS-1", [ev()], expected_last_seq=1, stage=None, closed=False, deadlines=[])
-    with EventStore(db_path) as s:
+    with SQLiteStore(db_path) as s:
         assert len(s.events("LS-1")) == 2 and s.verify() == []
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1
@@ -274,12 +290,12 @@ def test_reopening_an_existing_store_keeps_everything(db_path: Path) -> None:
 
 
 def test_newer_schema_version_is_refused_with_a_hint(db_path: Path) -> None:
-    EventStore(db_path).close()
+    SQLiteStore(db_path).close()
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
     conn.close()
     with pytest.raises(StoreError, match="schema version 99") as info:
-        EventStore(db_path)
+        SQLiteStore(db_path)
     assert "upgrade" in (info.value.hint or "")
 
 
@@ -293,21 +309,21 @@ def test_foreign_files_are_refused_as_store_errors(tmp_path: Path, content: byte
     else:
         path.write_bytes(content)
     with pytest.raises(StoreError) as info:
-        EventStore(path)
+        SQLiteStore(path)
     assert info.value.hint
 
 
 def test_unusable_path_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot create"):
-        EventStore(tmp_path / "missing" / "cases.db")
+        SQLiteStore(tmp_path / "missing" / "cases.db")
 
 
 def test_busy_store_is_a_store_error_after_the_timeout(db_path: Path) -> None:
-    with EventStore(db_path) as s:
+    with SQLiteStore(db_path) as s:
         s.save_definition(DEF_HASH, "csi", "1", BUNDLE)
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
-        with EventStore(db_path, busy_timeout_ms=50) as other, pytest.raises(StoreError, match="busy") as info:
+        with SQLiteStore(db_path, busy_timeout_ms=50) as other, pytest.raises(StoreError, match="busy") as info:
             open_case(other)
         holder.execute("ROLLBACK")
         holder.close()
@@ -315,14 +331,14 @@ def test_busy_store_is_a_store_error_after_the_timeout(db_path: Path) -> None:
 
 
 def test_closed_store_refuses_use(db_path: Path) -> None:
-    s = EventStore(db_path)
+    s = SQLiteStore(db_path)
     s.close()
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.cases()
 
 
-def test_events_cannot_be_edited_by_hand_while_triggers_stand(store: EventStore, db_path: Path) -> None:
+def test_events_cannot_be_edited_by_hand_while_triggers_stand(store: SQLiteStore, db_path: Path) -> None:
     open_case(store)
     conn = sqlite3.connect(db_path, isolation_level=None)
     for sql in ("UPDATE events SET payload = '{}'", "DELETE FROM events"):
@@ -331,15 +347,16 @@ def test_events_cannot_be_edited_by_hand_while_triggers_stand(store: EventStore,
     conn.close()
 
 
-def test_store_has_no_update_or_delete_api_for_events() -> None:
-    public = {n for n in dir(EventStore) if not n.startswith("_")}
+@pytest.mark.parametrize("kind", [Store, SQLiteStore])
+def test_store_has_no_update_or_delete_api_for_events(kind: type) -> None:
+    public = {n for n in dir(kind) if not n.startswith("_")}
     assert not {n for n in public if any(w in n for w in ("update", "delete", "edit", "remove"))}
 
 
 # -------------------------------------------------------------------------------------- tampering
 
 @pytest.fixture
-def chained(store: EventStore) -> EventStore:
+def chained(store: SQLiteStore) -> SQLiteStore:
     open_case(store, "LS-1")
     open_case(store, "LS-2")
     for ref in ("LS-1", "LS-2"):
@@ -349,11 +366,11 @@ def chained(store: EventStore) -> EventStore:
     return store
 
 
-def problems_of(store: EventStore) -> list[tuple[str, int]]:
+def problems_of(store: SQLiteStore) -> list[tuple[str, int]]:
     return [(p.ref, p.seq) for p in store.verify()]
 
 
-def test_tampered_payload_is_named_by_case_and_seq(chained: EventStore, db_path: Path) -> None:
+def test_tampered_payload_is_named_by_case_and_seq(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     payload = json.loads(conn.execute("SELECT payload FROM events WHERE case_ref='LS-2' AND seq=3").fetchone()[0])
     payload["by"] = "somebody else"
@@ -368,21 +385,21 @@ def test_tampered_payload_is_named_by_case_and_seq(chained: EventStore, db_path:
     assert chained.events("LS-2", check=False)[2].event.by == "somebody else"  # forensics still possible
 
 
-def test_whitespace_only_payload_edit_is_detected(chained: EventStore, db_path: Path) -> None:
+def test_whitespace_only_payload_edit_is_detected(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("UPDATE events SET payload = ' ' || payload WHERE case_ref = 'LS-1' AND seq = 2")
     conn.close()
     assert problems_of(chained) == [("LS-1", 2)]
 
 
-def test_garbage_payload_is_detected(chained: EventStore, db_path: Path) -> None:
+def test_garbage_payload_is_detected(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("UPDATE events SET payload = '{\"kind\": ' WHERE case_ref = 'LS-1' AND seq = 4")
     conn.close()
     assert problems_of(chained) == [("LS-1", 4)]
 
 
-def test_tampered_hash_is_named_by_case_and_seq(chained: EventStore, db_path: Path) -> None:
+def test_tampered_hash_is_named_by_case_and_seq(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("UPDATE events SET hash = ? WHERE case_ref = 'LS-1' AND seq = 2", ("f" * 64,))
     conn.close()
@@ -390,7 +407,7 @@ def test_tampered_hash_is_named_by_case_and_seq(chained: EventStore, db_path: Pa
     assert problems_of(chained) == [("LS-1", 2), ("LS-1", 3)]
 
 
-def test_rehashed_edit_still_breaks_the_next_link(chained: EventStore, db_path: Path) -> None:
+def test_rehashed_edit_still_breaks_the_next_link(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     prev, payload = conn.execute("SELECT prev_hash, payload FROM events WHERE case_ref='LS-1' AND seq=2").fetchone()
     edited = json.loads(payload) | {"name": "forged"}
@@ -400,7 +417,7 @@ def test_rehashed_edit_still_breaks_the_next_link(chained: EventStore, db_path: 
     assert problems_of(chained) == [("LS-1", 3)]
 
 
-def test_deleted_middle_event_is_named(chained: EventStore, db_path: Path) -> None:
+def test_deleted_middle_event_is_named(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("DELETE FROM events WHERE case_ref = 'LS-2' AND seq = 3")
     conn.close()
@@ -410,7 +427,7 @@ def test_deleted_middle_event_is_named(chained: EventStore, db_path: Path) -> No
     assert any("seq 3 is missing" in p.message for p in problems)
 
 
-def test_deleted_last_event_is_caught_by_the_case_row(chained: EventStore, db_path: Path) -> None:
+def test_deleted_last_event_is_caught_by_the_case_row(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("DELETE FROM events WHERE case_ref = 'LS-1' AND seq = 5")
     conn.close()
@@ -419,7 +436,7 @@ def test_deleted_last_event_is_caught_by_the_case_row(chained: EventStore, db_pa
     assert "last stored event is seq 4" in problems[0].message
 
 
-def test_case_row_last_seq_disagreeing_is_reported(chained: EventStore, db_path: Path) -> None:
+def test_case_row_last_seq_disagreeing_is_reported(chained: SQLiteStore, db_path: Path) -> None:
     conn = raw(db_path)
     conn.execute("UPDATE cases SET last_seq = 9 WHERE ref = 'LS-2'")
     conn.close()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.sqlite import ConcurrencyError, DeadlineRow, EventStore
+from reviewflow.engine.store import ConcurrencyError, DeadlineRow
+from reviewflow.engine.store.sqlite import SQLiteStore
 
 WORKERS = 8
 PER_WORKER = 12  # appends to the shared case and, separately, to the worker's own case
@@ -24,55 +25,71 @@ def _event(worker: int, n: int, target: str) -> Event:
                  data={"worker": worker, "n": n, "target": target})
 
 
-def _append_with_retry(store: EventStore, ref: str, event: Event, worker: int) -> int:
-    """The runtime's loop: read last_seq, append, and on ConcurrencyError read again."""
-    conflicts = 0
+def _append_with_retry(store: SQLiteStore, ref: str, event: Event, worker: int) -> list[tuple[int, int]]:
+    """The service's retry loop in miniature: read last_seq, decide, append; on ConcurrencyError read again.
+
+    Returns one ``(expected last seq, last seq re-read after the refusal)`` pair per conflict.
+    """
+    conflicts: list[tuple[int, int]] = []
+    last = store.case(ref).last_seq
     while True:
-        last = store.case(ref).last_seq
-        time.sleep(random.random() / 500)  # the runtime's "decide" step, where another writer can slip in
+        time.sleep(random.random() / 500)  # the "decide" step, where another writer can slip in
         try:
             store.append(ref, [event], expected_last_seq=last, stage=f"w{worker}", closed=False,
                          deadlines=[DeadlineRow(ref, "next", "next step", date(2024, 6, last % 28 + 1), None,
                                                 "statutory", "open", f"w{worker}", None, None)])
             return conflicts
         except ConcurrencyError:
-            conflicts += 1
+            stale, last = last, store.case(ref).last_seq
+            conflicts.append((stale, last))
 
 
-def _worker(path: str, worker: int, start: Any, results: Any) -> None:
-    conflicts = 0
-    with EventStore(path, busy_timeout_ms=60_000) as store:
+def _worker(path: str, worker: int, ready: Any, start: Any, results: Any) -> None:
+    shared_conflicts: list[tuple[int, int]] = []
+    own_conflicts: list[tuple[int, int]] = []
+    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
         own = f"OWN-{worker}"
+        ready.put(worker)
         start.wait()
         store.open_case(own, "csi", DEF_HASH, None, _event(worker, -1, own), stage=None)
         for n in range(PER_WORKER):
-            conflicts += _append_with_retry(store, SHARED, _event(worker, n, SHARED), worker)
-            conflicts += _append_with_retry(store, own, _event(worker, n, own), worker)
-    results.put((worker, conflicts))
+            shared_conflicts += _append_with_retry(store, SHARED, _event(worker, n, SHARED), worker)
+            own_conflicts += _append_with_retry(store, own, _event(worker, n, own), worker)
+    results.put((worker, shared_conflicts, own_conflicts))
 
 
 @pytest.mark.slow
 def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) -> None:
     path = str(tmp_path / "cases.db")
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         store.open_case(SHARED, "csi", DEF_HASH, None, _event(-1, -1, SHARED), stage=None)
 
     ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    # A start barrier, so all eight really write at the same time rather than one after another.
-    procs = [ctx.Process(target=_worker, args=(path, w, start, results)) for w in range(WORKERS)]
+    ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(path, w, ready, start, results)) for w in range(WORKERS)]
     for proc in procs:
         proc.start()
+    # Start only once every worker has started Python and opened the store: spawning takes long
+    # enough that workers set off one by one would barely overlap.
+    assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))
     start.set()
-    done = dict(results.get(timeout=120) for _ in procs)
+    reports = [results.get(timeout=120) for _ in procs]
     for proc in procs:
         proc.join(timeout=30)
         assert proc.exitcode == 0
-    assert sorted(done) == list(range(WORKERS))
-    conflicts = sum(done.values())
+    assert sorted(worker for worker, _, _ in reports) == list(range(WORKERS))
+    shared_conflicts = [c for _, conflicts, _ in reports for c in conflicts]
+    own_conflicts = [c for _, _, conflicts in reports for c in conflicts]
 
-    with EventStore(path) as store:
+    # The race really happened, so the retry loop was exercised; and every refusal was real: by the
+    # time the refused worker read the case again, another writer had moved it on.
+    assert shared_conflicts, "eight writers on one case never conflicted: the test did not race"
+    assert all(found > expected for expected, found in shared_conflicts), shared_conflicts
+    # A case only its own worker writes to is never refused, however busy the store.
+    assert own_conflicts == []
+
+    with SQLiteStore(path) as store:
         assert store.verify() == []
         shared = store.events(SHARED)
         written = [(s.event.data["worker"], s.event.data["n"]) for s in shared[1:]]
@@ -87,13 +104,12 @@ def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) ->
         # The projection holds exactly the last writer's row for each case.
         rows = store.due(date(2024, 1, 1))
         assert sorted(r.case_ref for r in rows) == sorted([SHARED] + [f"OWN-{w}" for w in range(WORKERS)])
-    # Conflicts are expected (that is the point of the retry loop); their count is only informative.
-    assert conflicts >= 0
 
 
-def _open_fresh(path: str, worker: int, start: Any, results: Any) -> None:
+def _open_fresh(path: str, worker: int, ready: Any, start: Any, results: Any) -> None:
+    ready.put(worker)
     start.wait()
-    with EventStore(path, busy_timeout_ms=60_000) as store:
+    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
         store.open_case(f"NEW-{worker}", "csi", DEF_HASH, None, _event(worker, 0, "new"), stage=None)
     results.put(worker)
@@ -103,16 +119,17 @@ def _open_fresh(path: str, worker: int, start: Any, results: Any) -> None:
 def test_processes_racing_to_create_a_new_store_migrate_it_once(tmp_path: Path) -> None:
     path = str(tmp_path / "fresh.db")
     ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_open_fresh, args=(path, w, start, results)) for w in range(WORKERS)]
+    ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_open_fresh, args=(path, w, ready, start, results)) for w in range(WORKERS)]
     for proc in procs:
         proc.start()
+    assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))  # all started: now race
     start.set()
     assert sorted(results.get(timeout=120) for _ in procs) == list(range(WORKERS))
     for proc in procs:
         proc.join(timeout=30)
         assert proc.exitcode == 0
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         assert [c.ref for c in store.cases()] == [f"NEW-{w}" for w in range(WORKERS)]
         assert store.verify() == []
         assert store._live().execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from reviewflow.engine.store.sqlite import EventStore
+from reviewflow.engine.store.sqlite import SQLiteStore
 
 KILLS_PER_STORE = 18
 REF = "CRASH-1"
@@ -29,11 +29,12 @@ import random, sys
 from datetime import date
 from reviewflow.engine.errors import NotFoundError
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.sqlite import DeadlineRow, EventStore
+from reviewflow.engine.store import DeadlineRow
+from reviewflow.engine.store.sqlite import SQLiteStore
 
 path, ref, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)
-store = EventStore(path)
+store = SQLiteStore(path)
 store.save_definition("d" * 64, "csi", "1", {"p.yaml": "id: csi\n"})
 
 def rows(last):
@@ -91,7 +92,7 @@ def _check(path: Path, acknowledged: list[int], context: str) -> int:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", context
     conn.close()
-    with EventStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.verify() == [], context
         if not store.cases():
             assert not acknowledged, context

@@ -231,12 +231,12 @@ class TestRun:
 
 
 def service_factory(registry: Any) -> Any:
-    """() -> (CaseService, EventStore) on a fresh in-memory store."""
+    """() -> (CaseService, Store) on a fresh in-memory store."""
     from reviewflow.engine.service import CaseService
-    from reviewflow.engine.store.sqlite import EventStore
+    from reviewflow.engine.store import open_store
 
     def make() -> tuple[Any, Any]:
-        store = EventStore(":memory:")
+        store = open_store(":memory:")
         return CaseService(store, registry), store
 
     return make

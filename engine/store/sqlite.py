@@ -1,6 +1,6 @@
-"""The event store: one SQLite file holding every case as an append-only, hash-chained list of events.
+"""The SQLite backend of `Store`: one file, every case an append-only, hash-chained list of events.
 
-The record is statutory evidence, so the store is built around three promises:
+The record is statutory evidence; this is how SQLite keeps the promises of `Store`:
 - nothing acknowledged is lost: every write is one `BEGIN IMMEDIATE` transaction in WAL mode with
   `synchronous=FULL`, so when `append` returns the events are on disk;
 - nothing is silently changed: there is no update or delete API for events (a correction is a new
@@ -10,7 +10,8 @@ The record is statutory evidence, so the store is built around three promises:
   not at all.
 
 This is the only module that imports `sqlite3`; no sqlite3 exception leaves it (they become
-`StoreError`). The engine never reads the clock, so nothing here does either (see `schema_migrations`).
+`StoreError`). The engine never reads the clock, so nothing here does either (see
+`sqlite_schema.MIGRATIONS_TABLE`). The tables themselves are in `sqlite_schema`.
 """
 
 from __future__ import annotations
@@ -23,108 +24,24 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, timedelta
 from itertools import groupby
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
-from reviewflow.engine.errors import EngineError, IntegrityError, NotFoundError, StoreError, did_you_mean
-from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from reviewflow.engine.store.support import (
-    check_chain,
-    create_private,
-    is_memory,
-    restrict_sidecars,
-    translate_error,
+from reviewflow.engine.errors import IntegrityError, NotFoundError, StoreError, did_you_mean
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, check_chain
+from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
+from reviewflow.engine.store.sqlite_files import create_private, is_memory, restrict_sidecars, translate_error
+from reviewflow.engine.store.sqlite_schema import (
+    APPLICATION_ID,
+    CASE_COLUMNS,
+    DEADLINE_COLUMNS,
+    MIGRATIONS,
+    MIGRATIONS_TABLE,
+    SCHEMA_VERSION,
 )
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
 
-__all__ = [
-    "SCHEMA_VERSION", "CaseExistsError", "CaseRow", "ChainProblem", "ConcurrencyError", "DeadlineRow",
-    "DefinitionRow", "EventStore", "StoredEvent",
-]
-
-
-class ConcurrencyError(StoreError):
-    """`expected_last_seq` did not match: someone else appended first. Re-read the case and retry."""
-
-
-class CaseExistsError(EngineError):
-    """`open_case` with a reference that is already taken."""
-
-
-# "RFLW" in the file header, so a reviewflow store is recognisable and a foreign database is refused.
-APPLICATION_ID = 0x52464C57
-
-_APPEND_ONLY = "events are append-only: record a correction as a new event"
-_IMMUTABLE_DEFINITION = "stored definition texts never change: save the new text under its own hash"
-
-# Each migration runs once, in one transaction, and is recorded in `schema_migrations`.
-# Never edit a shipped migration: add a new one.
-_MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (1, "initial schema", (
-        # `id` keeps save order, so "latest definition" means the most recently saved one.
-        """CREATE TABLE definitions (
-            id INTEGER PRIMARY KEY,
-            definition_hash TEXT NOT NULL UNIQUE,
-            process_id TEXT NOT NULL,
-            version TEXT NOT NULL)""",
-        "CREATE INDEX definitions_by_process ON definitions (process_id, id)",
-        # Exact file texts, one row per file, so a case can always be replayed under its own definition.
-        """CREATE TABLE definition_files (
-            definition_hash TEXT NOT NULL REFERENCES definitions (definition_hash),
-            name TEXT NOT NULL,
-            content TEXT NOT NULL,
-            PRIMARY KEY (definition_hash, name)) WITHOUT ROWID""",
-        """CREATE TABLE cases (
-            ref TEXT PRIMARY KEY,
-            process_id TEXT NOT NULL,
-            definition_hash TEXT NOT NULL REFERENCES definitions (definition_hash),
-            pseudonym TEXT,
-            opened_at TEXT NOT NULL,
-            stage TEXT,
-            closed INTEGER NOT NULL CHECK (closed IN (0, 1)),
-            last_seq INTEGER NOT NULL CHECK (last_seq >= 1))""",
-        "CREATE INDEX cases_by_process ON cases (process_id, ref)",
-        """CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            case_ref TEXT NOT NULL REFERENCES cases (ref),
-            seq INTEGER NOT NULL CHECK (seq >= 1),
-            payload TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            UNIQUE (case_ref, seq))""",
-        # A cache of replay (rebuildable from the events), so `due` answers without replaying.
-        """CREATE TABLE open_deadlines (
-            case_ref TEXT NOT NULL REFERENCES cases (ref),
-            deadline_id TEXT NOT NULL,
-            title TEXT NOT NULL,
-            due TEXT,
-            window_start TEXT,
-            weight TEXT NOT NULL,
-            status TEXT NOT NULL,
-            owner TEXT,
-            escalate_to TEXT,
-            citation TEXT,
-            PRIMARY KEY (case_ref, deadline_id)) WITHOUT ROWID""",
-        # Ordered like `due`'s ORDER BY, so the query is an index range scan with no sort step; covering
-        # (every column), so the scan never goes back to the table: half the time at 100k cases.
-        "CREATE INDEX open_deadlines_by_due ON open_deadlines (due, case_ref, deadline_id, title, "
-        "window_start, weight, status, owner, escalate_to, citation)",
-        "CREATE INDEX open_deadlines_by_owner ON open_deadlines (owner, due, case_ref, deadline_id)",
-        # Triggers stop accidents (a hand-run UPDATE); deliberate tampering is what `verify` is for.
-        f"CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        f"CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
-        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        f"CREATE TRIGGER definition_files_no_update BEFORE UPDATE ON definition_files "
-        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE_DEFINITION}'); END",
-        f"CREATE TRIGGER definition_files_no_delete BEFORE DELETE ON definition_files "
-        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE_DEFINITION}'); END",
-    )),
-)
-SCHEMA_VERSION = _MIGRATIONS[-1][0]
-
-_CASE_COLUMNS = "ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq"
-_DEADLINE_COLUMNS = ("case_ref, deadline_id, title, due, window_start, weight, status, owner, "
-                     "escalate_to, citation")
+__all__ = ["SQLiteStore"]
 
 
 def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -181,8 +98,8 @@ def _payload(event: Event) -> str:
     return canonical_json(event.to_json_dict())
 
 
-class EventStore:
-    """Cases as hash-chained event lists in one SQLite file (":memory:" for tests)."""
+class SQLiteStore:
+    """The `Store` in one SQLite file (":memory:" for tests); the contract of each method is in `Store`."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000) -> None:
         self.path = os.fspath(path)
@@ -203,7 +120,7 @@ class EventStore:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> EventStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -212,7 +129,7 @@ class EventStore:
 
     def _live(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError(f"the store at {self.path} is closed", hint="open a new EventStore")
+            raise StoreError(f"the store at {self.path} is closed", hint="open the store again")
         return self._conn
 
     @contextmanager
@@ -267,13 +184,8 @@ class EventStore:
                     hint="upgrade reviewflow; never open a store with an older version")
             if version == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                # applied_at_utc uses SQLite's CURRENT_TIMESTAMP: the database's clock, not the engine's.
-                # That is acceptable for migration bookkeeping, which is not part of any case record.
-                conn.execute("""CREATE TABLE schema_migrations (
-                    version INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    applied_at_utc TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)""")
-            for number, name, statements in _MIGRATIONS:
+                conn.execute(MIGRATIONS_TABLE)
+            for number, name, statements in MIGRATIONS:
                 if number > version:
                     for statement in statements:
                         conn.execute(statement)
@@ -349,7 +261,7 @@ class EventStore:
             if row[0] != process_id:
                 raise IntegrityError(f"definition {definition_hash} belongs to process {row[0]!r}, "
                                      f"not {process_id!r}", hint="open the case with its own process")
-            conn.execute(f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                          (ref, process_id, definition_hash, pseudonym, first.at.isoformat(), stage,
                           int(closed)))
             stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH)
@@ -414,7 +326,7 @@ class EventStore:
     def _replace_deadlines(conn: sqlite3.Connection, ref: str, deadlines: Sequence[DeadlineRow]) -> None:
         conn.execute("DELETE FROM open_deadlines WHERE case_ref = ?", (ref,))
         conn.executemany(
-            f"INSERT INTO open_deadlines ({_DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO open_deadlines ({DEADLINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(d.case_ref, d.deadline_id, d.title, _iso(d.due), _iso(d.window_start), d.weight, d.status,
               d.owner, d.escalate_to, d.citation) for d in deadlines])
 
@@ -427,7 +339,7 @@ class EventStore:
 
     def case(self, ref: str) -> CaseRow:
         with self._read() as conn:
-            row = conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
+            row = conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
             if row is None:
                 raise self._unknown_case(conn, ref)
             return _case_row(row)
@@ -463,7 +375,7 @@ class EventStore:
             params.append(process_id)
         if open_only:
             where.append("closed = 0")
-        rows = self._query(f"SELECT {_CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
+        rows = self._query(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
                                 params)
         return [_case_row(r) for r in rows]
 
@@ -482,7 +394,7 @@ class EventStore:
         if within_days is not None:
             dated.append("due <= ?")
             params.append((as_of + timedelta(days=within_days)).isoformat())
-        select = f"SELECT {_DEADLINE_COLUMNS} FROM open_deadlines WHERE "
+        select = f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines WHERE "
         order = " ORDER BY due, case_ref, deadline_id"
         with self._read() as conn:
             # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.

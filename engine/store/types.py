@@ -1,7 +1,7 @@
 """The row values the event store hands out and takes in.
 
-Kept apart from `reviewflow.engine.store.sqlite` so that code which only reads these values (runtime, render) does not
-have to import the module that owns `sqlite3`.
+The same for every backend, and kept apart from them, so that code which only reads these values
+(runtime, render) imports no database library.
 """
 
 from __future__ import annotations

@@ -1,51 +1,15 @@
-"""The event store's helpers that need no SQL: the chain check, file permissions, error translation.
+"""What the SQLite backend needs besides SQL: private files, and errors a user can act on.
 
-`reviewflow.engine.store.sqlite` keeps every SQL statement and the `sqlite3` import; what is here is plain Python, so it
-can be read and tested without a database.
+SQLite creates the database file (and its -wal and -shm files) with the process umask, and reports
+failures as numeric result codes; case records must be private and failures must say what to do.
+Plain Python, no `sqlite3` import: `reviewflow.engine.store.sqlite` hands its exceptions in.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Sequence
 
 from reviewflow.engine.errors import StoreError
-from reviewflow.engine.events import GENESIS_HASH, Event, canonical_json, chain_hash
-from reviewflow.engine.store.types import ChainProblem
-
-
-def check_chain(ref: str, rows: Iterable[Sequence[object]], last_seq: int | None) -> list[ChainProblem]:
-    """Problems in one case's stored rows ``(seq, payload, prev_hash, hash)``, in seq order."""
-    problems: list[ChainProblem] = []
-    expected_seq, expected_prev, last_seen = 1, GENESIS_HASH, 0
-    for seq_value, payload_value, prev_value, hash_value in rows:
-        seq, payload, prev, stored = int(str(seq_value)), str(payload_value), str(prev_value), str(hash_value)
-        if seq != expected_seq:
-            missing = str(expected_seq) if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
-            problems.append(ChainProblem(ref, expected_seq, f"event seq {missing} is missing"))
-        if prev != expected_prev:
-            problems.append(ChainProblem(ref, seq, "prev_hash does not match the hash of the event "
-                                                   "before it (an event was removed or a hash edited)"))
-        try:
-            parsed = json.loads(payload)
-            Event.from_json_dict(parsed)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            problems.append(ChainProblem(ref, seq, "stored payload is not a valid event"))
-        else:
-            if chain_hash(prev, ref, seq, parsed) != stored:
-                problems.append(ChainProblem(ref, seq, "hash does not match the stored payload "
-                                                       "(the payload or its hash was edited)"))
-            elif canonical_json(parsed) != payload:
-                problems.append(ChainProblem(ref, seq, "stored payload text is not in canonical form "
-                                                       "(it was edited)"))
-        expected_seq, expected_prev, last_seen = seq + 1, stored, seq
-    if last_seq is not None and last_seq != last_seen:
-        problems.append(ChainProblem(ref, max(last_seq, last_seen),
-                                     f"the case row says the last event is seq {last_seq} but the last "
-                                     f"stored event is seq {last_seen}"))
-    return problems
-
 
 # Primary SQLite result codes (the low byte of the extended code).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26

@@ -1,0 +1,17 @@
+"""The two refusals only a store makes; both mean the write was refused and nothing was written.
+
+The other errors a store raises on purpose are the engine's own (`reviewflow.engine.errors`):
+`NotFoundError`, `IntegrityError` and `StoreError`.
+"""
+
+from __future__ import annotations
+
+from reviewflow.engine.errors import EngineError, StoreError
+
+
+class ConcurrencyError(StoreError):
+    """`expected_last_seq` did not match: someone else appended first. Re-read the case and retry."""
+
+
+class CaseExistsError(EngineError):
+    """`open_case` with a reference that is already taken."""

@@ -1,0 +1,139 @@
+"""`Store`: what the application needs from an event store, whichever database is behind it.
+
+A store keeps three things: the exact texts of every definition a case was opened with (by content
+hash), every case as an append-only list of events bound by the hash chain of
+`reviewflow.engine.store.chain`, and the open-deadline projection (a cache of replay, so `due` never
+replays). Every backend keeps the same promises:
+
+- every write is one transaction: it changes everything it says or nothing, and once it returns the
+  change is durable;
+- events are never updated or deleted (a correction is a new event), and of two writers that append
+  after the same `expected_last_seq`, at most one succeeds;
+- no exception of the database library escapes: a failure of the backend itself (busy too long,
+  unreadable, disk full, closed, a schema newer than this code) is a `StoreError` with a hint.
+
+A store object belongs to one thread; processes share a store by each opening their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An event store (see the module docstring for the promises every backend keeps).
+
+    Every method may also raise `StoreError` when the backend itself fails; only what else it raises
+    is listed below.
+    """
+
+    # ---------------------------------------------------------------------------------- definitions
+
+    def save_definition(self, definition_hash: str, process_id: str, version: str,
+                        bundle: Mapping[str, str]) -> None:
+        """Store a definition's exact file texts ({file name: text}) under the loader's hash, atomically.
+
+        Saving the same definition again is a no-op. Raises `IntegrityError` if the hash is already
+        stored with another process id, version or texts (a hash names exactly one set of texts).
+        """
+        ...
+
+    def definition(self, definition_hash: str) -> DefinitionRow:
+        """The stored definition with its exact texts.
+
+        Raises `NotFoundError` if no definition has that hash (the hint names the full hash when the
+        argument is the prefix of exactly one).
+        """
+        ...
+
+    def latest_definition_hash(self, process_id: str) -> str | None:
+        """The hash of the process's most recently saved definition, or None if none was saved."""
+        ...
+
+    # --------------------------------------------------------------------------------------- writes
+
+    def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
+                  first: Event, *, stage: str | None, closed: bool = False,
+                  deadlines: Sequence[DeadlineRow] = ()) -> StoredEvent:
+        """Create case `ref` with `first` as seq 1, its case row and its deadline rows, in one transaction.
+
+        Returns the first event as stored (its seq, hash and `GENESIS_HASH` as prev_hash). Raises
+        `CaseExistsError` if `ref` is taken, `NotFoundError` if `definition_hash` was not saved,
+        `IntegrityError` if it was saved for another process; nothing is written in any of these cases.
+        Raises `ValueError` (a caller's bug, before any write) if a deadline row is for another case or
+        names a deadline twice.
+        """
+        ...
+
+    def append(self, ref: str, events: Sequence[Event], *, expected_last_seq: int, stage: str | None,
+               closed: bool, deadlines: Sequence[DeadlineRow]) -> list[StoredEvent]:
+        """Add `events` after seq `expected_last_seq`, set the case's stage and closed flag, and replace
+        its deadline rows with `deadlines`: all in one transaction, or nothing.
+
+        Returns the events as stored, exactly as `events` will later read them back. Raises
+        `ConcurrencyError` if the case's last seq is no longer `expected_last_seq` (another writer
+        appended first: re-read the case, decide again, retry), `NotFoundError` for an unknown case,
+        `IntegrityError` if the event the case row names as its last is missing; nothing is written in
+        any of these cases. Raises `ValueError` (a caller's bug, before any write) if `events` is empty
+        or a deadline row is for another case or names a deadline twice.
+        """
+        ...
+
+    # ---------------------------------------------------------------------------------------- reads
+
+    def case(self, ref: str) -> CaseRow:
+        """The case row. Raises `NotFoundError` for an unknown case (the hint suggests the nearest ref)."""
+        ...
+
+    def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
+        """Every event of a case in seq order, read in one consistent snapshot.
+
+        With `check` (the default) the hash chain is verified first, so no command acts on a tampered
+        record: raises `IntegrityError` if it does not verify. `check=False` is for forensics only
+        (showing a record `verify` has flagged); it still raises `IntegrityError` for an unreadable
+        payload. Raises `NotFoundError` for an unknown case.
+        """
+        ...
+
+    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+        """Case rows sorted by ref: all, or those of one process, or only those not closed."""
+        ...
+
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+        """Open deadline rows from the projection only, sorted by due date then case and deadline id,
+        undated rows last.
+
+        With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
+        ones included, undated ones left out); with `owner`, only that role's rows. Statuses are as
+        the last append wrote them: marking rows overdue whose date has since passed is the caller's.
+        """
+        ...
+
+    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        """Recompute every hash of one case, or of all, from the stored payloads.
+
+        Returns the problems sorted by (ref, seq); an empty list means the record is intact. Tampering
+        is reported, never raised; raises `NotFoundError` only for an unknown `ref`.
+        """
+        ...
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Release the store; closing twice is harmless, and any other call afterwards is a `StoreError`."""
+        ...
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Close the store."""
+        ...
