@@ -93,7 +93,7 @@ def test_the_full_language_example_builds_every_element(registry: Registry) -> N
     assert when is not None and when.evaluate({"harm": "died"}, {}) is True
     assert process.file == result.file
     assert process.deadlines["notify_panel"].location == Location(result.file, 172, 3)
-    assert process.text_hash == loader.chain_hash([FULL.read_text(encoding="utf-8")])
+    assert process.text_hash == loader.definition_hash([FULL.read_text(encoding="utf-8")])
     assert result.bundle == {result.file: FULL.read_text(encoding="utf-8")}
 
 
@@ -325,4 +325,4 @@ def test_invalid_corpus_file_reports_exactly_its_code(path: Path) -> None:
 def test_hash_is_over_the_chain_texts() -> None:
     text = "abc"
     raw = text.encode()
-    assert loader.chain_hash([text]) == hashlib.sha256(b"3\n" + raw).hexdigest()
+    assert loader.definition_hash([text]) == hashlib.sha256(b"3\n" + raw).hexdigest()

@@ -222,7 +222,7 @@ def _check(document: yamlio.Document | None, diagnostics: list[Diagnostic]) -> l
     return [*diagnostics, *schema.validate_document(document)]
 
 
-def chain_hash(texts: Sequence[str]) -> str:
+def definition_hash(texts: Sequence[str]) -> str:
     """sha256 over the chain's texts, local file first: names are left out so moving a file keeps it."""
     digest = hashlib.sha256()
     for text in texts:
@@ -297,7 +297,7 @@ class _Pipeline:
             problems = [d for d in schema.validate_document(merged) if d.is_error]
         process = None
         if not problems:
-            process, problems = builder.build(resolved, chain_hash([d.text for d in resolved.chain]))
+            process, problems = builder.build(resolved, definition_hash([d.text for d in resolved.chain]))
         outcome = _Outcome(key if cacheable else None, parsed, process, base.process if base else None,
                            resolved, problems)
         if cacheable:
