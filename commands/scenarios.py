@@ -103,7 +103,7 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
       reviewflow test processes/calderdale/
     """
     from reviewflow.engine.errors import EngineError
-    from reviewflow.engine.scenarios.scaffold import scaffold
+    from reviewflow.engine.workspace.scaffold import scaffold
 
     if not PARTNERSHIP_NAME.match(partnership):
         raise click.BadParameter(

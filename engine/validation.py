@@ -10,14 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewflow.engine.definition.loader import (
+    FOLLOWS_IN_BASE,
     SCENARIOS_DIR,
+    SHADOWS_BUNDLED,
     Registry,
+    bundled_name,
     default_registry,
     definition_files,
     load_path,
 )
-from reviewflow.engine.errors import Diagnostic, Severity
+from reviewflow.engine.definition.searchpath import Origin, Root
+from reviewflow.engine.errors import Diagnostic, Location, Severity
 from reviewflow.engine.lint import lint_process
+from reviewflow.engine.paths import processes_dir
 
 
 @dataclass
@@ -64,30 +69,86 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     return list(dict.fromkeys(definitions)), list(dict.fromkeys(scenarios))
 
 
-def validate_scenarios(paths: Sequence[Path], registry: Registry) -> list[FileReport]:
-    """Extension point: scenario files are validated by the scenarios feature; until it plugs in
-    here, they are collected and skipped (never mistaken for definitions)."""
-    return []
-
-
-def validate_paths(paths: Sequence[Path], registry: Registry | None = None) -> ValidationReport:
+def validate_paths(paths: Sequence[Path], registry: Registry | None = None, *,
+                   all_problems: bool = False) -> ValidationReport:
     """Load and lint every definition named by `paths` (files or directories).
 
-    Bases are found by id on the registry's roots (default: the bundled processes/) and then in the
-    given paths' own directories, so a file can extend a sibling base."""
-    definitions, scenarios = expand(paths)
-    dirs = list(dict.fromkeys(p if p.is_dir() else p.parent for p in map(Path, paths)))
-    registry = (registry or default_registry()).with_roots(dirs)
+    What is named is workspace: it comes first and shadows a bundled definition of the same id. Bases
+    are then found on the registry's own roots (default: the bundled processes/), and last in the
+    named files' folders, so a file can extend a sibling base. Problems a local file causes inside its
+    bases are collapsed into one line after the file's own, unless `all_problems` asks for each."""
+    definitions, _scenarios = expand(paths)
+    registry = _with_named(registry or default_registry(), paths)
     reports: list[FileReport] = []
     for path in definitions:
         result = load_path(path, registry)
         diagnostics = list(result.diagnostics)
         if result.process is not None:
             diagnostics.extend(lint_process(result.process, result.base))
+            shadowing = _shadowing(path, result.process.id, registry, result.file)
+            if shadowing is not None:
+                diagnostics.append(shadowing)
         process_id = result.process.id if result.process else _declared_id(path, registry)
-        reports.append(FileReport(result.file, process_id, sorted(diagnostics, key=Diagnostic.sort_key)))
-    reports.extend(validate_scenarios(scenarios, registry))
+        ordered = (sorted(diagnostics, key=Diagnostic.sort_key) if all_problems
+                   else _cause_first(result.file, diagnostics, result.bundle))
+        reports.append(FileReport(result.file, process_id, ordered))
     return ValidationReport(reports)
+
+
+def _cause_first(file: str, diagnostics: list[Diagnostic], bundle: dict[str, str]) -> list[Diagnostic]:
+    """This file's own problems, then one line for the problems its changes cause inside its bases.
+
+    A base is validated on its own; what goes wrong inside it here comes from the local file (a role
+    removed that the base's steps still name, say), so one slip must not bury its cause under a screen of
+    errors in a file the partnership did not write.
+    """
+    own = [d for d in diagnostics if d.location.file == file]
+    inherited = [d for d in diagnostics if d.location.file != file and d.is_error]
+    others = [d for d in diagnostics if d.location.file != file and not d.is_error]
+    if len(inherited) <= 1:
+        return sorted(diagnostics, key=Diagnostic.sort_key)
+    first = min(inherited, key=Diagnostic.sort_key)
+    bases = ", ".join(dict.fromkeys(d.location.file for d in inherited))
+    where = _extends_location(file, bundle) or (own[0].location if own else Location(file, 1, 1))
+    summary = FOLLOWS_IN_BASE.diagnostic(
+        f"{len(inherited)} further problems inside the base ({bases}) follow from this file's changes; "
+        f"the first: {first.location.line}:{first.location.col} {first.code} {first.message}",
+        where, "fix this file's own problems (above) first; "
+        "`reviewflow validate --all-problems` lists every one")
+    return [*sorted([*own, *others], key=Diagnostic.sort_key), summary]
+
+
+
+def _extends_location(file: str, bundle: dict[str, str]) -> Location | None:
+    text = bundle.get(file)
+    if text is None:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("extends:"):
+            return Location(file, number, 1)
+    return None
+
+
+def _with_named(registry: Registry, paths: Sequence[Path]) -> Registry:
+    """`registry` with the named files and folders in front, and the named files' folders as fallbacks."""
+    bundled = processes_dir().resolve()
+    named: list[Root] = []
+    for path in map(Path, paths):
+        inside_bundled = path.resolve().is_relative_to(bundled)
+        named.append(Root(path, Origin.BUNDLED if inside_bundled else Origin.OPTION))
+    folders = [p.parent for p in map(Path, paths) if not p.is_dir()]
+    return Registry([*named, *registry.roots], [*registry.fallback_roots, *folders])
+
+
+def _shadowing(path: Path, process_id: str, registry: Registry, shown: str) -> Diagnostic | None:
+    pair = registry.shadowed.get(process_id)
+    if pair is None or pair[0].resolve() != path.resolve():
+        return None
+    replaced = bundled_name(pair[1])
+    return SHADOWS_BUNDLED.diagnostic(
+        f'process id "{process_id}" replaces the bundled definition {replaced}: cases opened and scenarios '
+        "run with this id use this file", Location(shown, 1, 1),
+        "that is what a partnership's own copy is for; give it another id to keep both")
 
 
 def _declared_id(path: Path, registry: Registry) -> str | None:

@@ -33,6 +33,7 @@ PACKAGE_LAYERS: dict[str, int] = {
     "reviewflow.engine.lint": 3,
     "reviewflow.engine.cases": 3,
     "reviewflow.engine.validation": 4,
+    "reviewflow.engine.workspace": 4,
     "reviewflow.engine.service": 4,
     "reviewflow.engine.scenarios": 5,
     "reviewflow.engine.render": 6,

@@ -161,15 +161,16 @@ def test_unknown_base_says_did_you_mean(registry: Registry, tmp_path: Path) -> N
     assert (problem.location.line, problem.location.col) == (5, 10)
 
 
-def test_duplicate_process_id_is_reported_on_the_file_that_loses(tmp_path: Path) -> None:
+def test_two_workspace_files_with_one_id_are_each_an_error_naming_the_other(tmp_path: Path) -> None:
     first = _write(tmp_path / "a" / "first.yaml", FULL.read_text(encoding="utf-8"))
     second = _write(tmp_path / "b" / "second.yaml", FULL.read_text(encoding="utf-8"))
-    registry = Registry.discover([tmp_path / "a", tmp_path / "b"])
+    registry = Registry([tmp_path / "a", tmp_path / "b"])
     assert _codes(registry.diagnostics) == ["L103"]
-    assert registry.path_for("example-full") == first
-    assert "L103" not in _codes(load_path(first, registry).diagnostics)
+    assert registry.path_for("example-full") == first  # the first on the search path is used meanwhile
     (dup,) = [d for d in load_path(second, registry).diagnostics if d.code == "L103"]
     assert dup.location.line == 4 and "first.yaml" in dup.message
+    (other,) = [d for d in load_path(first, registry).diagnostics if d.code == "L103"]
+    assert "second.yaml" in other.message
 
 
 def test_sibling_folders_only_find_bases_and_never_make_duplicates(tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def test_a_base_with_errors_is_reported_at_extends(registry: Registry, tmp_path:
     _write(tmp_path / "base.yaml", FULL.read_text(encoding="utf-8").replace(
         'id: example-full ', 'id: broken-base  ').replace('"2024-12-24"', '"2024-12-32"'))
     local = _write(tmp_path / "local.yaml", _local("on-broken", "broken-base"))
-    result = load_path(local, Registry.discover([tmp_path]))
+    result = load_path(local, Registry([tmp_path]))
     (problem,) = result.diagnostics
     assert problem.code == "L105" and (problem.location.line, problem.location.col) == (5, 1)
     assert 'base process "broken-base"' in problem.message and "1 error" in problem.message
@@ -272,7 +273,7 @@ def test_an_edited_base_is_reloaded(tmp_path: Path) -> None:
     base = tmp_path / "base.yaml"
     shutil.copy(FULL, base)
     local = _write(tmp_path / "local.yaml", _local("edited-local", "example-full"))
-    registry = Registry.discover([tmp_path])
+    registry = Registry([tmp_path])
     before = load_path(local, registry).process
     base.write_text(FULL.read_text(encoding="utf-8").replace("Notify the National Panel", "Tell the Panel!"),
                     encoding="utf-8")
@@ -286,7 +287,7 @@ def test_registry_skips_scenarios_and_files_that_are_not_definitions(tmp_path: P
     _write(tmp_path / "p" / "def.yaml", _local("found-me", "example-full"))
     _write(tmp_path / "p" / "scenarios" / "s.yaml", _local("scenario-like", "example-full"))
     _write(tmp_path / "p" / "other.yaml", "id: not-a-process\nname: x\n")
-    registry = Registry.discover([tmp_path / "p"])
+    registry = Registry([tmp_path / "p"])
     assert registry.ids() == ["found-me"]
     assert registry.extends_of("found-me") == "example-full"
     assert registry.path_for("nope") is None
@@ -310,7 +311,7 @@ def test_validate_paths_expands_folders_and_sorts_each_files_problems(tmp_path: 
 
 
 def test_every_code_is_listed_once_with_a_summary() -> None:
-    assert [c.code for c in CODES] == ["L101", "L102", "L103", "L104", "L105", "L106", "X501"]
+    assert [c.code for c in CODES] == ["L101", "L102", "L103", "L104", "L105", "L106", "L107", "X501"]
     assert all(c.summary and c.slug for c in CODES)
 
 

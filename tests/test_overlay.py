@@ -280,7 +280,7 @@ def test_extends_cycle_is_reported_at_each_files_extends(tmp_path: Path) -> None
     a = _write(tmp_path, "a.yaml", "loop-a", "loop-b")
     _write(tmp_path, "b.yaml", "loop-b", "loop-c")
     _write(tmp_path, "c.yaml", "loop-c", "loop-a")
-    result = load_path(a, Registry.discover([tmp_path]))
+    result = load_path(a, Registry([tmp_path]))
     assert result.process is None
     (cycle,) = [d for d in result.diagnostics if d.code == "L102"]
     assert cycle.message == "extends cycle: loop-a → loop-b → loop-c → loop-a"
@@ -290,6 +290,6 @@ def test_extends_cycle_is_reported_at_each_files_extends(tmp_path: Path) -> None
 def test_a_definition_extending_itself_is_a_cycle(tmp_path: Path) -> None:
     clear_caches()
     me = _write(tmp_path, "me.yaml", "me", "me")
-    result = load_path(me, Registry.discover([tmp_path]))
+    result = load_path(me, Registry([tmp_path]))
     assert [d.code for d in result.diagnostics] == ["L102"]
     assert "me → me" in result.diagnostics[0].message

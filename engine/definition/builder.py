@@ -226,7 +226,7 @@ class _Builder:
             if isinstance(item, dict):
                 day = self.date(item.get("date"), ("calendar", key, i, "date"))
                 if day is not None:
-                    out.append(Closure(day, str(item.get("name", ""))))
+                    out.append(Closure(day, str(item.get("name", "")), self.r.locate(("calendar", key, i))))
         return tuple(out)
 
     def deviations(self) -> Iterator[Deviation]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reviewflow.engine.definition import builder, overlay, schema, yamlio
+from reviewflow.engine.definition import builder, overlay, schema, searchpath, yamlio
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.errors import (
     CodeInfo,
@@ -38,10 +38,14 @@ UNKNOWN_BASE = CodeInfo("L101", "unknown-base", _E, "`extends` names a process i
 EXTENDS_CYCLE = CodeInfo("L102", "extends-cycle", _E, "Definitions extend each other in a loop.")
 DUPLICATE_ID = CodeInfo("L103", "duplicate-process-id", _E, "Two definition files use the same process id.")
 BASE_INVALID = CodeInfo("L105", "base-invalid", _E, "The base named by `extends` has errors of its own.")
+SHADOWS_BUNDLED = CodeInfo("L107", "shadows-bundled", Severity.WARNING,
+                           "A workspace definition has the id of a bundled one and replaces it.")
+FOLLOWS_IN_BASE = CodeInfo("L108", "follows-in-base", _E,
+                           "Problems inside a base that follow from a local file's changes, collapsed into one.")
 NOT_A_DEFINITION = CodeInfo("L106", "not-a-definition", _E,
                             "A YAML file without the `reviewflow:` key is not a process definition.")
 CODES: tuple[CodeInfo, ...] = (UNKNOWN_BASE, EXTENDS_CYCLE, DUPLICATE_ID, builder.BAD_DATE, BASE_INVALID,
-                               NOT_A_DEFINITION, builder.EXPRESSION_SYNTAX)
+                               NOT_A_DEFINITION, SHADOWS_BUNDLED, FOLLOWS_IN_BASE, builder.EXPRESSION_SYNTAX)
 
 SCENARIOS_DIR = "scenarios"  # scenario files live here, beside the definitions they exercise
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
@@ -66,7 +70,10 @@ class LoadResult:
 # Registry
 
 def _display(path: Path) -> str:
-    """How diagnostics name a file: relative to the working directory when it is below it."""
+    """How diagnostics name a file: `bundled:…` for a bundled file, else relative to the working
+    directory when it is below it (never a site-packages path a user cannot open from their folder)."""
+    if Path(path).resolve().is_relative_to(processes_dir().resolve()):
+        return bundled_name(path)
     try:
         return os.path.relpath(path) if path.is_absolute() and path.resolve().is_relative_to(Path.cwd()) \
             else str(path)
@@ -85,6 +92,27 @@ def _peek(text: str) -> tuple[str | None, str | None, int]:
     return found.group(1), ext.group(1) if ext else None, text.count("\n", 0, found.start()) + 1
 
 
+def yaml_kind(path: Path) -> str | None:
+    """"definition", "scenario" or None (other YAML: CI workflows, a pre-commit config) for one file.
+
+    A definition has a top-level `reviewflow:` key or lives under a `processes/` folder; a scenario has a
+    top-level `scenario:` key or lives under a `scenarios/` folder. Read without parsing: pre-commit
+    hands over every changed YAML file and most of them are none of ours.
+    """
+    parts = Path(path).parts[:-1]
+    if SCENARIOS_DIR in parts:
+        return "scenario"
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        head = ""
+    if _TOP_REVIEWFLOW.search(head):
+        return "definition"
+    if re.search(r"^scenario:", head, re.MULTILINE):
+        return "scenario"
+    return "definition" if "processes" in parts else None
+
+
 def definition_files(root: Path) -> list[Path]:
     """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories."""
     if root.is_file():
@@ -96,37 +124,46 @@ def definition_files(root: Path) -> list[Path]:
 
 
 class Registry:
-    """Definitions by process id, in root order: the first file with an id wins.
+    """Definitions by process id, in search-path order: the first file with an id wins.
 
-    Fallback roots (`with_roots`) are searched after the others and only to find bases; a clash of
-    ids is an L103 problem only against files on the registry's own roots, so a folder of unrelated
-    examples beside the file being validated does not make every shared id an error."""
+    A workspace file shadows a bundled file with the same id (`shadowed` records the pair, `validate`
+    warns once); two workspace files, or two bundled files, with one id are an L103 error. Fallback roots
+    (`with_roots`) are searched last and only to find bases: an id clash there is nobody's error, so a
+    folder of unrelated examples beside the file being validated does not make every shared id an error.
+    """
 
-    def __init__(self, roots: Sequence[Path] = (), fallback_roots: Sequence[Path] = ()) -> None:
-        self.roots: list[Path] = []
+    def __init__(self, roots: Sequence[Path | searchpath.Root] = (), fallback_roots: Sequence[Path] = ()) -> None:
+        self.roots: list[searchpath.Root] = []
         self.fallback_roots: list[Path] = []
         self._paths: dict[str, list[Path]] = {}
+        self._origins: dict[Path, searchpath.Origin | None] = {}  # None: a fallback root's file
         self._extends: dict[str, str | None] = {}
-        self._seen: set[Path] = set()
-        self._primary: set[Path] = set()
+        self._lines: dict[Path, int] = {}
+        self.shadowed: dict[str, tuple[Path, Path]] = {}  # id -> (workspace file, bundled file it replaces)
         self.diagnostics: list[Diagnostic] = []
         for root in roots:
-            self.add_root(root)
-        for root in fallback_roots:
-            self.add_root(root, fallback=True)
+            self.add_root(root if isinstance(root, searchpath.Root) else _workspace_root(root))
+        for fallback in fallback_roots:
+            self.add_fallback(fallback)
 
     @classmethod
-    def discover(cls, roots: Sequence[Path]) -> Registry:
-        return cls(roots)
+    def for_search_path(cls, search: searchpath.SearchPath) -> Registry:
+        return cls(search.roots)
 
-    def add_root(self, root: Path, fallback: bool = False) -> None:
-        root = Path(root)
-        (self.fallback_roots if fallback else self.roots).append(root)
-        for path in definition_files(root):
+    def add_root(self, root: searchpath.Root) -> None:
+        self.roots.append(root)
+        self._add_files(root.path, root.origin)
+
+    def add_fallback(self, path: Path) -> None:
+        self.fallback_roots.append(Path(path))
+        self._add_files(Path(path), None)
+
+    def _add_files(self, folder: Path, origin: searchpath.Origin | None) -> None:
+        for path in definition_files(folder):
             real = path.resolve()
-            if real in self._seen:
+            if real in self._origins:
                 continue
-            self._seen.add(real)
+            self._origins[real] = origin
             try:
                 text = real.read_text(encoding="utf-8", errors="replace")
             except OSError:
@@ -134,16 +171,25 @@ class Registry:
             pid, ext, line = _peek(text)
             if pid is None:
                 continue
-            if not fallback:
-                self._primary.add(real)
+            self._lines[real] = line
             others = self._paths.setdefault(pid, [])
-            if others and not fallback and others[0].resolve() in self._primary:
-                self.diagnostics.append(DUPLICATE_ID.diagnostic(
-                    f'process id "{pid}" is already used by {_display(others[0])}', Location(_display(path), line, 1),
-                    "process ids must be unique across every definition on the registry path; rename one"))
+            if others and origin is not None:
+                self._note_clash(pid, others[0], path, origin)
             if not others:
                 self._extends[pid] = ext
             others.append(path)
+
+    def _note_clash(self, pid: str, winner: Path, path: Path, origin: searchpath.Origin) -> None:
+        winner_origin = self._origins.get(winner.resolve())
+        if winner_origin is None:
+            return
+        if winner_origin.is_workspace and origin is searchpath.Origin.BUNDLED:
+            self.shadowed.setdefault(pid, (winner, path))
+            return
+        self.diagnostics.append(DUPLICATE_ID.diagnostic(
+            f'process id "{pid}" is already used by {_display(winner)}', Location(_display(path),
+                                                                                  self._lines[path.resolve()], 1),
+            "process ids must be unique across the workspace; rename one, or remove the copy"))
 
     def with_roots(self, roots: Sequence[Path]) -> Registry:
         """A new registry that also finds bases under `roots`, after every root it already has."""
@@ -156,8 +202,12 @@ class Registry:
     def paths_for(self, process_id: str) -> list[Path]:
         return list(self._paths.get(process_id, ()))
 
+    def origin_of(self, path: Path) -> searchpath.Origin | None:
+        """Where a file was found (None: not on the search path itself, only a fallback for bases)."""
+        return self._origins.get(Path(path).resolve())
+
     def is_primary(self, path: Path) -> bool:
-        return path.resolve() in self._primary
+        return self.origin_of(path) is not None
 
     def extends_of(self, process_id: str) -> str | None:
         return self._extends.get(process_id)
@@ -165,10 +215,33 @@ class Registry:
     def ids(self) -> list[str]:
         return sorted(self._paths)
 
+    @property
+    def has_workspace(self) -> bool:
+        return any(root.origin.is_workspace for root in self.roots)
+
+
+def _workspace_root(path: Path) -> searchpath.Root:
+    """A folder given as a plain path: the bundled folder keeps its origin, anything else is workspace."""
+    bundled = processes_dir().resolve()
+    origin = searchpath.Origin.BUNDLED if Path(path).resolve() == bundled else searchpath.Origin.OPTION
+    return searchpath.Root(Path(path), origin)
+
+
+def bundled_name(path: Path) -> str:
+    """How a bundled file is named to users: `bundled:leeds/leeds-rapid-review.yaml`, never a site-packages path."""
+    try:
+        return "bundled:" + Path(path).resolve().relative_to(processes_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
 
 def default_registry(extra_roots: Sequence[Path] = ()) -> Registry:
-    """The bundled processes/ folder, then `extra_roots`."""
-    return Registry.discover([processes_dir(), *extra_roots])
+    """`extra_roots` as the workspace, then the bundled processes/ folder."""
+    return Registry([*extra_roots, processes_dir()])
+
+
+def registry_for(search: searchpath.SearchPath) -> Registry:
+    return Registry.for_search_path(search)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,17 +413,22 @@ def _fs_pipeline(registry: Registry) -> _Pipeline:
 
 
 def _duplicate(path: Path, document: yamlio.Document | None, registry: Registry) -> Diagnostic | None:
-    """L103 for a file whose id another file on the registry path already claims (and so wins)."""
+    """L103 for a file whose id another file of the same kind (workspace, or bundled) also claims."""
     process_id = document.data.get("id") if document is not None and isinstance(document.data, dict) else None
     if not isinstance(process_id, str):
         return None
-    winner = registry.path_for(process_id)
-    if winner is None or winner.resolve() == path.resolve() or not registry.is_primary(winner):
+    mine = registry.origin_of(path)
+    if mine is None:
+        return None
+    rivals = [p for p in registry.paths_for(process_id)
+              if p.resolve() != path.resolve() and (theirs := registry.origin_of(p)) is not None
+              and theirs.is_workspace == mine.is_workspace]
+    if not rivals:
         return None
     assert document is not None
     return DUPLICATE_ID.diagnostic(
-        f'process id "{process_id}" is already used by {_display(winner)}', document.location(["id"]),
-        "process ids must be unique across every definition on the registry path; rename one")
+        f'process id "{process_id}" is already used by {_display(rivals[0])}', document.location(["id"]),
+        "process ids must be unique across the workspace; rename one, or remove the copy")
 
 
 def load_path(path: Path, registry: Registry) -> LoadResult:

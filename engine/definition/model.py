@@ -282,6 +282,7 @@ class Deviation:
 class Closure:
     on: date
     name: str
+    location: Location = field(default=NOWHERE, compare=False)  # not part of a calendar's identity
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from reviewflow.engine.calendar.workdays import calendar_for
-from reviewflow.engine.definition.model import Deadline, Process, Weight
+from reviewflow.engine.definition.model import Closure, Deadline, Process, Weight
 from reviewflow.engine.errors import Location, Severity, did_you_mean
-from reviewflow.engine.lint.duedates import first_loosening
+from reviewflow.engine.lint.duedates import first_loosening, first_move
 from reviewflow.engine.lint.graph import edges, final_ids, initial_ids, path_avoiding, reachable, successors
 from reviewflow.engine.lint.registry import LintContext, Problem, rule
 
@@ -229,7 +229,45 @@ def _skipped_gates(ctx: LintContext, base: Process) -> Iterator[Finding]:
                       f"route the case through stage {at}" + (f" instead of {new.label}" if new else ""))
 
 
-_CHECKS = {"C401": _removed, "C402": _notifications, "C403": _loosened, "C404": _locked, "C405": _skipped_gates}
+def _calendar_moves(ctx: LintContext, base: Process) -> Iterator[Finding]:
+    """Local closures and extra holidays must not push a locked or statutory deadline past the base's date.
+
+    Checked on every anchor date from which the deadline's count can reach a local-only day, so the
+    finding holds for every date the definition could run, not only the years the lint happens to try.
+    """
+    local_days = _local_only_days(ctx.process, base)
+    if not local_days:
+        return
+    base_calendar = calendar_for(base.calendar)
+    local_calendar = calendar_for(ctx.process.calendar)
+    for base_deadline in base.deadlines.values():
+        deadline = ctx.process.deadlines.get(base_deadline.id)
+        if deadline is None or not (base_deadline.locked or base_deadline.weight is Weight.STATUTORY):
+            continue
+        for closure in local_days:
+            moved = first_move(base_calendar, local_calendar, base_deadline.rule, closure.on)
+            if moved is None:
+                continue
+            anchor, theirs, mine = moved
+            yield Finding(
+                f"deadlines.{deadline.id}",
+                f"local {closure.name or 'closure'} on {closure.on.isoformat()} moves {base_deadline.weight.value} "
+                f"deadline {deadline.id} later than the base allows: when {base_deadline.rule.anchor} is on "
+                f"{anchor.isoformat()} it falls due {mine.isoformat()} instead of {theirs.isoformat()}",
+                closure.location if closure.location.line else ctx.process_location,
+                f"{base.id} counts {base_deadline.rule.describe()} on its own calendar, closures or not; "
+                "take the day out of `calendar:`")
+            break  # one finding per deadline: the first closure that moves it
+
+
+def _local_only_days(process: Process, base: Process) -> list[Closure]:
+    theirs = {c.on for c in (*base.calendar.closures, *base.calendar.extra_holidays)}
+    mine = [*process.calendar.closures, *process.calendar.extra_holidays]
+    return sorted((c for c in mine if c.on not in theirs), key=lambda c: c.on)
+
+
+_CHECKS = {"C401": _removed, "C402": _notifications, "C403": _loosened, "C404": _locked, "C405": _skipped_gates,
+           "C407": _calendar_moves}
 
 
 @rule("C401", "mandatory-item-removed", Severity.ERROR, "A mandatory item of the base is removed.")
@@ -328,6 +366,31 @@ def skips_mandatory_gate(ctx: LintContext) -> Iterator[Problem]:
                                      {event: closed_early, to: closed}]}}
     """
     yield from _judge(ctx, _findings(ctx, "C405"))
+
+
+@rule("C407", "calendar-moves-deadline", Severity.ERROR,
+      "A local closure or extra holiday pushes a locked or statutory deadline later than the base's calendar.")
+def calendar_moves_deadline(ctx: LintContext) -> Iterator[Problem]:
+    """
+    A partnership's `calendar:` may close its offices (a Christmas week, say), which is right for its own
+    steps. It may not give more time for a statutory duty: the local authority's 5 working day
+    notification to the National Panel falls due on the national calendar whatever a partnership's office
+    closures are. This rule compares each locked or statutory deadline of the base on the local calendar
+    with the same deadline on the base's calendar, from every anchor date whose count reaches a local-only
+    day, and reports the first closure that makes it later.
+
+    Example:
+        calendar:
+          closures:
+            - {date: "2024-12-27", name: "Christmas closure"}
+            - {date: "2024-12-30", name: "Christmas closure"}
+            - {date: "2024-12-31", name: "Christmas closure"}
+
+    Fix: remove the closure, or record a deviation for the deadline (`deviations: - item:
+    deadlines.notify_panel`) with the reason, if the Panel has agreed to it; the deviation stays visible as
+    a warning in every validation.
+    """
+    yield from _judge(ctx, _findings(ctx, "C407"))
 
 
 @rule("C406", "unused-deviation", Severity.WARNING, "A deviation names nothing that deviates from the base.")

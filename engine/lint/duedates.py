@@ -57,3 +57,27 @@ def first_loosening(calendar: Calendar, base: DeadlineRule, local: DeadlineRule)
         anchor, mine, theirs = earlier
         yield (f"opens earlier than the base's window: when {base.anchor} is on {anchor.isoformat()} it "
                f"opens {mine.isoformat()}, the base's window opens {theirs.isoformat()}")
+
+
+def anchors_reaching(rule: DeadlineRule, day: date) -> list[date]:
+    """Every anchor date from which `rule`'s count could reach `day` (a closure), generously bounded."""
+    reach = max(rule.n, rule.n_to or 0)
+    if rule.unit == "working_days":
+        span = reach * 7 // 5 + 40  # weekends, plus room for bank holidays and closures in between
+    elif rule.unit == "calendar_days":
+        span = reach + 14
+    else:
+        span = reach * 31 + 14
+    if rule.direction == "after":
+        return [day - timedelta(days=i) for i in range(1, span + 1)]
+    return [day + timedelta(days=i) for i in range(1, span + 1)]
+
+
+def first_move(base_calendar: Calendar, local_calendar: Calendar, rule: DeadlineRule,
+               day: date) -> tuple[date, date, date] | None:
+    """(anchor, base due, local due) for the first anchor where `day` makes the local due date later."""
+    for anchor in anchors_reaching(rule, day):
+        theirs, mine = bounds(base_calendar, rule, anchor), bounds(local_calendar, rule, anchor)
+        if theirs is not None and mine is not None and mine[1] > theirs[1]:
+            return anchor, theirs[1], mine[1]
+    return None

@@ -33,6 +33,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("T713", "scenario-step-kind", Severity.ERROR, "A step must be exactly one of record, recommend, decide, extend, pause, resume, waive, expect."),
         CodeInfo("T714", "scenario-date-order", Severity.WARNING, "An action dated before the case opened."),
         CodeInfo("T715", "scenario-window-order", Severity.ERROR, "A window expectation whose `from` is after its `to`."),
+        CodeInfo("T716", "scenario-runs-on-bundled", Severity.WARNING, "A workspace scenario runs against a bundled definition, not one of the workspace's."),
     )
 }
 

@@ -56,9 +56,10 @@ class Failure:
 
 @dataclass
 class ScenarioResult:
-    file: str  # as displayed (relative to processes/ for bundled scenarios)
+    file: str  # as displayed (bundled:… for bundled scenarios, else relative to the working directory)
     title: str
     process: str | None
+    definition: str | None = None  # the definition file the scenario ran against, as users name it
     failures: list[Failure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # the file is invalid: not run
     checks: int = 0  # expectations compared
@@ -77,7 +78,7 @@ class ScenarioResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "file": self.file, "title": self.title, "process": self.process,
+            "file": self.file, "title": self.title, "process": self.process, "definition": self.definition,
             "status": "invalid" if self.invalid else ("passed" if self.passed else "failed"),
             "checks": self.checks, "steps_run": self.steps_run, "seconds": round(self.seconds, 3),
             "failures": [f.to_dict() for f in self.failures],

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reviewflow.engine.definition.model import Process
+from reviewflow.engine.definition.searchpath import Origin, Root, SearchPath, bundled_only
 from reviewflow.engine.errors import CodeInfo, Diagnostic, EngineError, Location, Severity, did_you_mean
 from reviewflow.engine.paths import processes_dir
 from reviewflow.engine.scenarios.check import CODES as CHECK_CODES
@@ -40,24 +41,39 @@ CODES: dict[str, CodeInfo] = {"T700": T700, **CHECK_CODES}
 
 
 def display_name(path: Path) -> str:
-    """Bundled scenarios are named relative to processes/ (leeds/scenarios/x.yaml), others to the cwd."""
+    """Bundled scenarios are named `bundled:leeds/scenarios/x.yaml`, others relative to the cwd."""
     resolved = path.resolve()
-    for base in (processes_dir(), Path.cwd()):
-        try:
-            return resolved.relative_to(base.resolve()).as_posix()
-        except ValueError:
-            continue
-    return str(path)
+    try:
+        return "bundled:" + resolved.relative_to(processes_dir().resolve()).as_posix()
+    except ValueError:
+        pass
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
-def discover(paths: Sequence[str | Path] = ()) -> tuple[list[Path], list[Diagnostic]]:
+def _scenarios_under(folder: Path) -> list[Path]:
+    files = set(folder.glob("**/scenarios/*.yaml"))
+    if folder.name == "scenarios":
+        files.update(folder.glob("*.yaml"))
+    return sorted(files)
+
+
+def discover(paths: Sequence[str | Path] = (), search: SearchPath | None = None,
+             include_bundled: bool = False) -> tuple[list[Path], list[Diagnostic]]:
     """Scenario files under `paths` (files, or folders searched for `**/scenarios/*.yaml`).
 
-    With no paths: every `processes/**/scenarios/*.yaml` of the bundled definitions.
+    With no paths: the scenarios of the workspace on the search path; the bundled ones only when there
+    is no workspace, or when `include_bundled` asks for them too.
     """
     if not paths:
-        return sorted(processes_dir().glob("**/scenarios/*.yaml")), []
-    found: list[Path] = []
+        search = search or bundled_only()
+        chosen = [r for r in search.roots
+                  if r.origin.is_workspace or include_bundled or not search.has_workspace]
+        found = [f for r in chosen if r.path.is_dir() for f in _scenarios_under(r.path)]
+        return list(dict.fromkeys(p.resolve() for p in found)), []
+    found = []
     problems: list[Diagnostic] = []
     for raw in paths:
         path = Path(raw)
@@ -65,17 +81,15 @@ def discover(paths: Sequence[str | Path] = ()) -> tuple[list[Path], list[Diagnos
             found.append(path)
             continue
         if path.is_dir():
-            files = set(path.glob("**/scenarios/*.yaml"))
-            if path.name == "scenarios":
-                files.update(path.glob("*.yaml"))
+            files = _scenarios_under(path)
             if files:
-                found.extend(sorted(files))
+                found.extend(files)
                 continue
             problems.append(T700.diagnostic(f"no scenario files under {raw}", Location(str(raw)),
                                             "scenarios live in <partnership>/scenarios/*.yaml"))
             continue
         problems.append(T700.diagnostic(f"no such file or folder: {raw}", Location(str(raw)),
-                                        "check the path; with no path every bundled scenario runs"))
+                                        "check the path; with no path the workspace's scenarios run"))
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique, problems
 
@@ -84,55 +98,68 @@ def discover(paths: Sequence[str | Path] = ()) -> tuple[list[Path], list[Diagnos
 
 
 @dataclass
+class Resolved:
+    """The process a scenario runs under, the file it came from, and the registry its cases use."""
+
+    process: Process | None
+    problems: list[Diagnostic]
+    registry: Any
+    definition: str | None = None  # the definition file, as users name it
+    origin: Origin | None = None
+
+
+@dataclass
 class ProcessSource:
-    """Finds the process a scenario names, preferring a definition beside the scenario's folder.
+    """Finds the process a scenario names: beside the scenario's folder first, then on the search path.
 
     A scenario at X/scenarios/s.yaml tests the definitions in X/*.yaml: that is what lets a
-    partnership copy a definition, edit it, and run its scenarios against the copy.
+    partnership copy a definition, edit it, and run its scenarios against the copy. A scenario that ends
+    up on a bundled definition while a workspace exists gets a warning (T716) saying so.
     """
 
-    _registry: Any = None
-    _cache: dict[tuple[str, str], tuple[Process | None, list[Diagnostic], Any]] = field(default_factory=dict)
+    search: SearchPath = field(default_factory=bundled_only)
+    _cache: dict[tuple[str, str, bool], Resolved] = field(default_factory=dict)
 
-    def registry(self) -> Any:
-        if self._registry is None:
-            from reviewflow.engine.definition.loader import default_registry
-
-            self._registry = default_registry()
-        return self._registry
-
-    def resolve(self, scenario_path: Path, process_id: str,
-                where: Location) -> tuple[Process | None, list[Diagnostic], Any]:
-        """(process, problems, registry to hand to CaseService)."""
+    def resolve(self, scenario_path: Path, process_id: str, where: Location) -> Resolved:
         home = _home_folder(scenario_path)
-        key = (str(home), process_id)
+        bundled_scenario = _is_bundled(scenario_path)
+        key = (str(home), process_id, bundled_scenario)
         if key not in self._cache:
-            self._cache[key] = self._resolve(home, process_id, where)
-        process, problems, registry = self._cache[key]
+            self._cache[key] = self._resolve(home, process_id, where, bundled_scenario)
+        found = self._cache[key]
         # problems are located at the first scenario that asked; relocate them for this one
-        return process, [_relocate(d, where) for d in problems], registry
+        return replace(found, problems=[_relocate(d, where) for d in found.problems])
 
-    def _resolve(self, home: Path | None, process_id: str,
-                 where: Location) -> tuple[Process | None, list[Diagnostic], Any]:
+    def _resolve(self, home: Path | None, process_id: str, where: Location, bundled_scenario: bool) -> Resolved:
         from reviewflow.engine.definition import loader
 
-        registry = self.registry()
+        roots: list[Root] = list(self.search.roots)
         if home is not None and _local_definition(home, process_id):
-            # the scenario's own folder first: a copy beside it wins over a bundled definition
-            registry = loader.Registry([home, processes_dir()])
+            # the scenario's own folder first: a copy beside it wins over any other definition
+            roots.insert(0, Root(home, Origin.BUNDLED if _is_bundled(home) else Origin.OPTION))
+        registry = loader.Registry(roots)
         try:
             process = loader.load_process_by_id(process_id, registry)
         except EngineError as exc:
             diagnostics = list(getattr(exc, "diagnostics", []) or [])
             if diagnostics:
                 first = diagnostics[0]
-                return None, [CHECK_CODES["T711"].diagnostic(
+                return Resolved(None, [CHECK_CODES["T711"].diagnostic(
                     f"process {process_id} does not load: {first.location}: {first.message}", where,
-                    f"run `reviewflow validate {first.location.file}`")], registry
-            return None, [CHECK_CODES["T701"].diagnostic(
+                    f"run `reviewflow validate {first.location.file}`")], registry)
+            return Resolved(None, [CHECK_CODES["T701"].diagnostic(
                 f'unknown process "{process_id}"', where,
-                did_you_mean(process_id, registry.ids()) or exc.hint)], registry
-        return process, [], registry
+                did_you_mean(process_id, registry.ids()) or exc.hint)], registry)
+        path = registry.path_for(process_id)
+        assert path is not None  # load_process_by_id found it
+        origin = registry.origin_of(path)
+        shown = loader.bundled_name(path) if origin is Origin.BUNDLED else display_name(path)
+        problems = []
+        if origin is Origin.BUNDLED and self.search.has_workspace and not bundled_scenario:
+            problems.append(CHECK_CODES["T716"].diagnostic(
+                f'process "{process_id}" is the bundled definition {shown}, not one of your workspace', where,
+                f"to test your own version, copy it into the workspace: `reviewflow copy {process_id}`"))
+        return Resolved(process, problems, registry, shown, origin)
 
 
 def _relocate(diagnostic: Diagnostic, where: Location) -> Diagnostic:
@@ -143,6 +170,10 @@ def _relocate(diagnostic: Diagnostic, where: Location) -> Diagnostic:
 def _home_folder(scenario_path: Path) -> Path | None:
     parent = scenario_path.resolve().parent
     return parent.parent if parent.name == "scenarios" else None
+
+
+def _is_bundled(path: Path) -> bool:
+    return path.resolve().is_relative_to(processes_dir().resolve())
 
 
 def _local_definition(home: Path, process_id: str) -> bool:
@@ -163,12 +194,17 @@ def _path_tuple(pointer: str) -> tuple[str | int, ...]:
     return tuple(tokens)
 
 
-def load_scenario(path: str | Path, source: ProcessSource | None = None,
-                  ) -> tuple[Scenario | None, list[Diagnostic], Process | None, Any]:
-    """Load and check one scenario file: (scenario, diagnostics, process, registry).
+@dataclass
+class Loaded:
+    """One scenario file, checked: `scenario` is None when there is any error."""
 
-    The scenario is None when there is any error; diagnostics are sorted by position.
-    """
+    scenario: Scenario | None
+    diagnostics: list[Diagnostic]
+    resolved: Resolved | None = None
+
+
+def load_scenario(path: str | Path, source: ProcessSource | None = None) -> Loaded:
+    """Load and check one scenario file (schema, dates, names against its process); diagnostics sorted."""
     from reviewflow.engine.definition.schema import validate_document
     from reviewflow.engine.definition.yamlio import load_yaml_file
 
@@ -176,7 +212,7 @@ def load_scenario(path: str | Path, source: ProcessSource | None = None,
     name = display_name(path)
     document, problems = load_yaml_file(path, name)
     if document is None or any(d.is_error for d in problems):
-        return None, sorted(problems, key=Diagnostic.sort_key), None, None
+        return Loaded(None, sorted(problems, key=Diagnostic.sort_key))
 
     def locate(pointer: str) -> Location:
         return document.location(_path_tuple(pointer))
@@ -186,26 +222,25 @@ def load_scenario(path: str | Path, source: ProcessSource | None = None,
 
     problems.extend(validate_document(document, schema_name=SCHEMA_NAME))
     if any(d.is_error for d in problems):
-        return None, sorted(problems, key=Diagnostic.sort_key), None, None
+        return Loaded(None, sorted(problems, key=Diagnostic.sort_key))
     data = document.data
     problems.extend(check_structure(data, locate, locate_key))
-    source = source or ProcessSource()
-    process, found, registry = source.resolve(path, data["process"], locate("/process"))
-    problems.extend(found)
-    if process is not None:
-        problems.extend(check_against_process(data, process, locate, locate_key))
+    resolved = (source or ProcessSource()).resolve(path, data["process"], locate("/process"))
+    problems.extend(resolved.problems)
+    if resolved.process is not None:
+        problems.extend(check_against_process(data, resolved.process, locate, locate_key))
     problems.sort(key=Diagnostic.sort_key)
-    if any(d.is_error for d in problems) or process is None:
-        return None, problems, process, registry
-    return parse_scenario(data, name, locate, locate_key), problems, process, registry
+    if any(d.is_error for d in problems) or resolved.process is None:
+        return Loaded(None, problems, resolved)
+    return Loaded(parse_scenario(data, name, locate, locate_key), problems, resolved)
 
 
-def validate_scenarios(paths: Iterable[str | Path]) -> list[Diagnostic]:
+def validate_scenarios(paths: Iterable[str | Path], search: SearchPath | None = None) -> list[Diagnostic]:
     """Every problem in the scenario files under `paths` (files or folders), for `reviewflow validate`."""
-    files, problems = discover(list(paths))
-    source = ProcessSource()
+    files, problems = discover(list(paths), search)
+    source = ProcessSource(search or bundled_only())
     for path in files:
-        problems.extend(load_scenario(path, source)[1])
+        problems.extend(load_scenario(path, source).diagnostics)
     return sorted(problems, key=Diagnostic.sort_key)
 
 
@@ -244,13 +279,15 @@ def service_factory(registry: Any) -> Any:
 
 def run_file(path: str | Path, source: ProcessSource | None = None) -> ScenarioResult:
     started = time.perf_counter()
-    scenario, problems, _process, registry = load_scenario(path, source)
-    if scenario is None:
-        title = _title_of(path)
-        result = ScenarioResult(file=display_name(Path(path)), title=title, process=None, diagnostics=problems)
+    loaded = load_scenario(path, source)
+    if loaded.scenario is None or loaded.resolved is None:
+        result = ScenarioResult(file=display_name(Path(path)), title=_title_of(path), process=None,
+                                diagnostics=loaded.diagnostics)
     else:
-        result = run_scenario(scenario, service_factory(registry))
-        result.diagnostics = [d for d in problems if not d.is_error]
+        result = run_scenario(loaded.scenario, service_factory(loaded.resolved.registry))
+        result.diagnostics = [d for d in loaded.diagnostics if not d.is_error]
+    if loaded.resolved is not None:
+        result.definition = loaded.resolved.definition
     result.seconds = time.perf_counter() - started
     return result
 
@@ -264,8 +301,10 @@ def _title_of(path: str | Path) -> str:
     return "(invalid scenario file)"
 
 
-def run_paths(paths: Sequence[str | Path] = ()) -> TestRun:
-    """Run every scenario under `paths` (default: every bundled scenario)."""
-    files, problems = discover(paths)
-    source = ProcessSource()
+def run_paths(paths: Sequence[str | Path] = (), search: SearchPath | None = None,
+              include_bundled: bool = False) -> TestRun:
+    """Run every scenario under `paths`; with none, the workspace's (see `discover`)."""
+    search = search or bundled_only()
+    files, problems = discover(paths, search, include_bundled)
+    source = ProcessSource(search)
     return TestRun([run_file(path, source) for path in files], problems)

@@ -1,0 +1,110 @@
+"""Where definitions are looked for: the same ordered search path for every command.
+
+1. each `--processes DIR`, in the order given;
+2. each folder of `REVIEWFLOW_PATH` (separated by os.pathsep, like PATH);
+3. `./processes`, when the working directory has one (a partnership's own repository);
+4. the definitions bundled with reviewflow, last.
+
+Folders 1-3 are the *workspace*. A workspace definition with the id of a bundled one replaces it (it
+shadows it: `validate` says so once); two workspace files with one id are an error. The engine never reads
+the environment itself: the caller passes the options, the environment and the working directory in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from reviewflow.engine.errors import EngineError
+from reviewflow.engine.paths import processes_dir
+
+ENVIRONMENT_VARIABLE = "REVIEWFLOW_PATH"
+WORKSPACE_FOLDER = "processes"
+
+
+class Origin(StrEnum):
+    OPTION = "option"  # --processes DIR
+    ENVIRONMENT = "environment"  # $REVIEWFLOW_PATH
+    WORKSPACE = "workspace"  # ./processes
+    BUNDLED = "bundled"  # shipped with reviewflow
+
+    @property
+    def is_workspace(self) -> bool:
+        return self is not Origin.BUNDLED
+
+
+@dataclass(frozen=True)
+class Root:
+    path: Path
+    origin: Origin
+
+    def describe(self, cwd: Path) -> str:
+        where = {Origin.OPTION: "--processes", Origin.ENVIRONMENT: f"${ENVIRONMENT_VARIABLE}",
+                 Origin.WORKSPACE: "the working directory's processes/", Origin.BUNDLED: "bundled"}[self.origin]
+        return f"{shown_path(self.path, cwd)}  ({where})"
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    roots: tuple[Root, ...]
+
+    @property
+    def workspace(self) -> tuple[Root, ...]:
+        return tuple(r for r in self.roots if r.origin.is_workspace)
+
+    @property
+    def has_workspace(self) -> bool:
+        return bool(self.workspace)
+
+    def describe(self, cwd: Path) -> list[str]:
+        return [root.describe(cwd) for root in self.roots]
+
+
+def resolve(options: Sequence[str | Path] = (), environ: Mapping[str, str] | None = None,
+            cwd: Path | None = None, *, bundled: bool = True) -> SearchPath:
+    """The search path for these `--processes` options, environment and working directory.
+
+    A folder named by an option or by REVIEWFLOW_PATH must exist: a typo there would otherwise make a
+    partnership's definitions silently disappear behind the bundled ones.
+    """
+    environ = {} if environ is None else environ
+    cwd = cwd or Path(".").absolute()
+    roots: list[Root] = []
+    for option in options:
+        roots.append(Root(_existing_folder(Path(option), cwd, "--processes"), Origin.OPTION))
+    for entry in environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep):
+        if entry.strip():
+            roots.append(Root(_existing_folder(Path(entry), cwd, ENVIRONMENT_VARIABLE), Origin.ENVIRONMENT))
+    local = cwd / WORKSPACE_FOLDER
+    if local.is_dir():
+        roots.append(Root(local, Origin.WORKSPACE))
+    if bundled:
+        roots.append(Root(processes_dir(), Origin.BUNDLED))
+    unique: dict[Path, Root] = {}
+    for root in roots:
+        unique.setdefault(root.path.resolve(), root)
+    return SearchPath(tuple(unique.values()))
+
+
+def bundled_only() -> SearchPath:
+    return SearchPath((Root(processes_dir(), Origin.BUNDLED),))
+
+
+def _existing_folder(path: Path, cwd: Path, named_by: str) -> Path:
+    full = path if path.is_absolute() else cwd / path
+    if not full.is_dir():
+        what = "is a file, not a folder" if full.exists() else "does not exist"
+        raise EngineError(f"{named_by} names {path}, which {what}",
+                          "name a folder of process definitions (YAML files with a top-level `reviewflow:` key)")
+    return full
+
+
+def shown_path(path: Path, cwd: Path) -> str:
+    """A path as a person in `cwd` would type it: relative when below cwd, else absolute."""
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path.resolve())
