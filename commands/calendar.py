@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
-from reviewflow.commands.common import echo_json, format_option, reports_problems
+from reviewflow.commands.common import echo_json, format_option
 
 if TYPE_CHECKING:
     from reviewflow.engine.calendar.workdays import Calendar
@@ -60,7 +60,6 @@ def _process_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--explain", is_flag=True, help="List every day counted and every day skipped, with reasons.")
 @_process_option
 @format_option("text", "json")
-@reports_problems
 def add_command(start_text: str, count_text: str, calendar_days: bool, roll_forward: bool, months: bool,
                 explain: bool, process_id: str | None, output_format: str) -> None:
     """The date N working days after DATE (before it when N is negative).
@@ -152,7 +151,6 @@ def add_command(start_text: str, count_text: str, calendar_days: bool, roll_forw
 @click.argument("second_text", metavar="DATE")
 @_process_option
 @format_option("text", "json")
-@reports_problems
 def between_command(first_text: str, second_text: str, process_id: str | None, output_format: str) -> None:
     """Count the working days after the first DATE up to and including the second.
 
@@ -187,7 +185,6 @@ def between_command(first_text: str, second_text: str, process_id: str | None, o
 @click.argument("year_text", metavar="YEAR")
 @_process_option
 @format_option("text", "json")
-@reports_problems
 def holidays_command(year_text: str, process_id: str | None, output_format: str) -> None:
     """List the bank holidays (and local closures) of YEAR that fall on weekdays.
 
@@ -220,7 +217,6 @@ def holidays_command(year_text: str, process_id: str | None, output_format: str)
 @click.argument("day_text", metavar="DATE")
 @_process_option
 @format_option("text", "json")
-@reports_problems
 def is_working_day_command(day_text: str, process_id: str | None, output_format: str) -> None:
     """Say whether DATE is a working day, and if not, why (weekend, which bank holiday, closure).
 
@@ -253,13 +249,8 @@ def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
 
     if process_id is None:
         return calendar_for(), None
-    try:
-        from reviewflow.engine.definition.loader import load_process_by_id
-    except ImportError:
-        from reviewflow.engine.errors import CalendarError
+    from reviewflow.engine.definition.loader import load_process_by_id
 
-        raise CalendarError("process definitions cannot be loaded by this version of reviewflow",
-                            "leave out --process to use the plain England & Wales calendar") from None
     process = load_process_by_id(process_id)
     return calendar_for(process.calendar), process.id
 

@@ -18,15 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from reviewflow.commands.common import (
-    EXIT_PROBLEM,
     db_option,
     echo_error,
     echo_json,
     format_option,
     parse_date_arg,
-    reports_problems,
     resolve_db_path,
 )
+from reviewflow.commands.errors import EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from reviewflow.engine.cases.case import Case
@@ -94,24 +93,6 @@ def _parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
             value = int(text.strip())
         out[key] = value
     return out
-
-
-def _with_allowed(svc: CaseService, ref: str, as_of: date, action: Callable[[], Case]) -> Case:
-    """Run a write; a refusal gets the case's allowed actions (grouped for reading) attached."""
-    from reviewflow.engine.cases.allowed import allowed_actions
-    from reviewflow.engine.errors import RefusedError
-
-    try:
-        return action()
-    except RefusedError as exc:
-        try:
-            case, _ = svc.case(ref)
-            actions = allowed_actions(case, as_of)
-        except Exception:  # noqa: BLE001 - the original refusal is what matters
-            raise exc from None
-        exc.allowed = exc.allowed or [str(a) for a in actions]
-        exc.allowed_actions = [a.to_dict() for a in actions]  # type: ignore[attr-defined]
-        raise
 
 
 def _default_as_of(svc: CaseService, ref: str, as_of_text: str | None) -> tuple[date, bool]:
@@ -190,7 +171,6 @@ def case_group() -> None:
 @_set_option
 @_actor_option
 @_write_options
-@reports_problems
 def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[str, ...], actor: str | None,
                  at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Open case REF under PROCESS (the day the local authority or partnership became aware).
@@ -231,7 +211,6 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[s
 @_set_option
 @_actor_option
 @_write_options
-@reports_problems
 def record_command(ref: str, event: str, agency: str | None, sets: tuple[str, ...], actor: str | None,
                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Record that EVENT happened in case REF (an event id from the definition).
@@ -251,7 +230,7 @@ def record_command(ref: str, event: str, agency: str | None, sets: tuple[str, ..
     with _service(db_path) as svc:
         case, _ = svc.case(ref)
         data = _parse_sets(case.process, sets)
-        after = _with_allowed(svc, ref, as_of, lambda: svc.record(ref, event, at, by, as_of, agency, data, actor))
+        after = svc.record(ref, event, at, by, as_of, agency, data, actor)
         _report_write(after, as_of)
 
 
@@ -270,13 +249,12 @@ def _gate_write(kind: str, ref: str, gate: str, option: str, rationale: str | No
     at, as_of = _dates(at_text, as_of_text)
     with _service(db_path) as svc:
         call = svc.recommend if kind == "recommend" else svc.decide
-        after = _with_allowed(svc, ref, as_of, lambda: call(ref, gate, option, at, by, rationale, as_of, actor))
+        after = call(ref, gate, option, at, by, rationale, as_of, actor)
         _report_write(after, as_of)
 
 
 @case_group.command("recommend")
 @_gate_options
-@reports_problems
 def recommend_command(ref: str, gate: str, option: str, rationale: str | None, actor: str | None, at_text: str,
                       by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Recommend OPTION on decision GATE of case REF (the recommending body, e.g. Leeds' RAG).
@@ -291,7 +269,6 @@ def recommend_command(ref: str, gate: str, option: str, rationale: str | None, a
 
 @case_group.command("decide")
 @_gate_options
-@reports_problems
 def decide_command(ref: str, gate: str, option: str, rationale: str | None, actor: str | None, at_text: str,
                    by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Decide OPTION on decision GATE of case REF, as one of its deciders.
@@ -317,7 +294,6 @@ def decide_command(ref: str, gate: str, option: str, rationale: str | None, acto
 @click.option("--to", "to_text", metavar="DATE", default=None, help="The new due date.")
 @click.option("--working-days", type=int, default=None, metavar="N", help="Or: move the due date N working days on.")
 @_write_options
-@reports_problems
 def extend_command(ref: str, deadline: str, reason: str | None, to_text: str | None, working_days: int | None,
                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Extend DEADLINE of case REF (by its authority; the original due date is kept).
@@ -332,8 +308,7 @@ def extend_command(ref: str, deadline: str, reason: str | None, to_text: str | N
     at, as_of = _dates(at_text, as_of_text)
     to = _date(to_text, "--to")
     with _service(db_path) as svc:
-        after = _with_allowed(svc, ref, as_of,
-                              lambda: svc.extend(ref, deadline, at, by, as_of, reason, to, working_days))
+        after = svc.extend(ref, deadline, at, by, as_of, reason, to, working_days)
         _report_write(after, as_of)
 
 
@@ -342,13 +317,12 @@ def _control_command(kind: str, example: str) -> click.Command:
     @click.argument("deadline", metavar="DEADLINE")
     @click.option("--reason", metavar="TEXT", default=None, help="Why (required).")
     @_write_options
-    @reports_problems
     def command(ref: str, deadline: str, reason: str | None, at_text: str, by: str, as_of_text: str | None,
                 db_path: str | None) -> None:
         at, as_of = _dates(at_text, as_of_text)
         with _service(db_path) as svc:
             call = getattr(svc, kind)
-            after = _with_allowed(svc, ref, as_of, lambda: call(ref, deadline, at, by, as_of, reason))
+            after = call(ref, deadline, at, by, as_of, reason)
             _report_write(after, as_of)
 
     what = {"pause": "Stop the clock of DEADLINE (e.g. for court proceedings); `resume` restarts it and the "
@@ -377,7 +351,6 @@ waive_command = _control_command(
 @_set_option
 @_actor_option
 @_write_options
-@reports_problems
 def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...], actor: str | None,
                     at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Correct the data of event SEQ of case REF: a new event that supersedes it (nothing is edited).
@@ -391,7 +364,7 @@ def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...
     with _service(db_path) as svc:
         case, _ = svc.case(ref)
         data = _parse_sets(case.process, sets)
-        after = _with_allowed(svc, ref, as_of, lambda: svc.correct(ref, seq, at, by, reason, data, as_of, actor))
+        after = svc.correct(ref, seq, at, by, reason, data, as_of, actor)
         _report_write(after, as_of)
 
 
@@ -402,7 +375,6 @@ def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...
               help="A recipient now told (closes that notification owed); repeatable.")
 @_actor_option
 @_write_options
-@reports_problems
 def note_command(ref: str, text: str, notified: tuple[str, ...], actor: str | None, at_text: str, by: str,
                  as_of_text: str | None, db_path: str | None) -> None:
     """Add a note to case REF; with --notified, record that a recipient owed a notification was told.
@@ -415,7 +387,7 @@ def note_command(ref: str, text: str, notified: tuple[str, ...], actor: str | No
     at, as_of = _dates(at_text, as_of_text)
     names: list[str] | None = list(notified) or None
     with _service(db_path) as svc:
-        after = _with_allowed(svc, ref, as_of, lambda: svc.note(ref, at, by, text, as_of, names, actor))
+        after = svc.note(ref, at, by, text, as_of, names, actor)
         _report_write(after, as_of)
 
 
@@ -429,7 +401,6 @@ def note_command(ref: str, text: str, notified: tuple[str, ...], actor: str | No
 @click.option("--show-personal", is_flag=True, help="Also print fields the definition marks personal.")
 @format_option("text", "json")
 @db_option
-@reports_problems
 def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_format: str,
                  db_path: str | None) -> None:
     """Where case REF stands: stage and owner, what is allowed now, every deadline, tasks, notifications.
@@ -460,7 +431,6 @@ def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_f
 @click.option("--show-personal", is_flag=True, help="Also print fields the definition marks personal.")
 @format_option("text", "json")
 @db_option
-@reports_problems
 def history_command(ref: str, show_personal: bool, output_format: str, db_path: str | None) -> None:
     """Every event of case REF in order: seq, date, kind, name, by, actor, agency, data, hash.
 
@@ -486,7 +456,6 @@ def history_command(ref: str, show_personal: bool, output_format: str, db_path: 
               help="The date to judge the status on (default: the date of the case's last event).")
 @format_option("text", "json")
 @db_option
-@reports_problems
 def explain_command(ref: str, deadline: str, as_of_text: str | None, output_format: str,
                     db_path: str | None) -> None:
     """How DEADLINE of case REF was worked out: the event it counts from, the rule and its source, every
@@ -514,7 +483,6 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
 @click.argument("ref", metavar="REF", required=False)
 @format_option("text", "json")
 @db_option
-@reports_problems
 def verify_command(ref: str | None, output_format: str, db_path: str | None) -> None:
     """Recompute every hash of the record: exit 0 when every chain verifies, 1 naming each problem.
 
@@ -548,7 +516,6 @@ def verify_command(ref: str | None, output_format: str, db_path: str | None) -> 
 @click.option("--open", "open_only", is_flag=True, help="Only cases that are not closed.")
 @format_option("text", "json")
 @db_option
-@reports_problems
 def cases_command(process_id: str | None, open_only: bool, output_format: str, db_path: str | None) -> None:
     """List the cases in the store: reference, pseudonym, process, opened, stage.
 
@@ -578,7 +545,6 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when anything listed is overdue (for cron/CI).")
 @format_option("text", "json")
 @db_option
-@reports_problems
 def due_command(as_of_text: str, within: int | None, role: str | None, fail_on_overdue: bool, output_format: str,
                 db_path: str | None) -> None:
     """Open deadlines across every case, soonest first, overdue marked (from the stored projection).

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_json, format_option
+from reviewflow.commands.common import echo_json, format_option
+from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
@@ -28,23 +29,10 @@ def _load_process(reference: str) -> Process:
     return load_process_by_id(reference)
 
 
-def _definition_error_exit(exc: Exception) -> None:
-    from reviewflow.engine.errors import DefinitionError
-    from reviewflow.engine.render.diagnostics import diagnostics_text
-
-    if isinstance(exc, DefinitionError):
-        click.echo(diagnostics_text(exc.diagnostics), err=True)
-        click.echo("error: the definition is invalid; run `reviewflow validate` on it for details", err=True)
-        raise click.exceptions.Exit(EXIT_PROBLEM)
-    raise exc
-
-
 def _shown(path: Path) -> str:
     """A path as the report shows it: relative to the working directory when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    resolved, here = path.resolve(), Path.cwd()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(path)
 
 
 @click.command()
@@ -120,10 +108,7 @@ def processes(output_format: str) -> None:
             continue
         result = load_path(path, registry)
         process = result.process
-        try:
-            shown_file = str(path.relative_to(root.parent))
-        except ValueError:
-            shown_file = str(path)
+        shown_file = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
         rows.append({
             "id": process_id,
             "title": process.title if process else "(invalid: run reviewflow validate)",
@@ -161,11 +146,7 @@ def show(process_ref: str, output_format: str) -> None:
     from reviewflow.engine.render.guide import guide_markdown
     from reviewflow.engine.render.process_view import process_json
 
-    try:
-        process = _load_process(process_ref)
-    except Exception as exc:  # noqa: BLE001 - DefinitionError gets its own exit; others re-raised
-        _definition_error_exit(exc)
-        return
+    process = _load_process(process_ref)
     if output_format == "json":
         echo_json(process_json(process))
     else:
@@ -185,11 +166,7 @@ def diagram(process_ref: str, output_format: str) -> None:
     """
     from reviewflow.engine.render.diagram import dot, mermaid
 
-    try:
-        process = _load_process(process_ref)
-    except Exception as exc:  # noqa: BLE001
-        _definition_error_exit(exc)
-        return
+    process = _load_process(process_ref)
     click.echo(mermaid(process) if output_format == "mermaid" else dot(process), nl=False)
 
 

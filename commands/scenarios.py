@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import click
-from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_error, echo_json
+from reviewflow.commands.common import echo_json
+from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 
 PARTNERSHIP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -34,6 +35,7 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
       reviewflow test processes/kirklees/ --format junit --output scenarios.xml
       reviewflow test --format json
     """
+    from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.render.diagnostics import diagnostics_text
     from reviewflow.engine.render.scenario_report import (
         json_report,
@@ -48,8 +50,7 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
     if run.diagnostics:
         click.echo(diagnostics_text(run.diagnostics), err=True)
     if not run.results and not run.diagnostics:
-        echo_error("no scenario files found", "scenarios live in processes/<partnership>/scenarios/*.yaml")
-        raise click.exceptions.Exit(EXIT_PROBLEM)
+        raise NotFoundError("no scenario files found", "scenarios live in processes/<partnership>/scenarios/*.yaml")
 
     rendered: str | None = None
     if output_format == "json":
@@ -102,18 +103,13 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
       reviewflow validate processes/calderdale/
       reviewflow test processes/calderdale/
     """
-    from reviewflow.engine.errors import EngineError
     from reviewflow.engine.scenarios.suite import scaffold
 
     if not PARTNERSHIP_NAME.match(partnership):
         raise click.BadParameter(
             f"{partnership!r} is not kebab-case; use lower-case letters and digits joined by hyphens, "
             "e.g. north-yorkshire", param_hint="PARTNERSHIP")
-    try:
-        files = scaffold(partnership, base, directory)
-    except EngineError as exc:
-        echo_error(exc.message, exc.hint)
-        raise click.exceptions.Exit(EXIT_PROBLEM) from None
+    files = scaffold(partnership, base, directory)
     for path, _text in files:
         click.echo(f"created {path}")
     click.echo("next: fill in the roles and deadlines marked TODO, then run "

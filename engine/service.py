@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.deadlines import CalendarLike
 from reviewflow.engine.cases.summary import summarize
@@ -29,7 +30,7 @@ from reviewflow.engine.definition.loader import (
     load_path,
 )
 from reviewflow.engine.definition.model import Process
-from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
+from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.sqlite import ConcurrencyError, EventStore
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
@@ -166,8 +167,12 @@ class CaseService:
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> Case:
         for attempt in range(RETRIES):
             case, row = self.case(ref)
-            event = make(case)
-            after = case.apply(event)
+            try:
+                event = make(case)
+                after = case.apply(event)
+            except RefusedError as exc:
+                _list_allowed(exc, case, as_of)
+                raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
                                   closed=after.is_closed, deadlines=deadline_rows(after, as_of))
@@ -215,3 +220,10 @@ class CaseService:
              notified: str | list[str] | None = None, actor: str | None = None) -> Case:
         return self._command(ref, as_of or at,
                              lambda c: actions.note(c, at, by, text, as_of, notified, actor))
+
+
+def _list_allowed(refusal: RefusedError, case: Case, as_of: date) -> None:
+    """Give a refusal the case's allowed actions, for the grouped list a reader sees."""
+    found = allowed_actions(case, as_of)
+    refusal.allowed = refusal.allowed or [str(a) for a in found]
+    refusal.actions = refusal.actions or [a.to_dict() for a in found]
