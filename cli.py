@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 from reviewflow.commands import calendar as calendar_commands
-from reviewflow.commands import cases as case_commands
+from reviewflow.commands import case_read, case_write
 from reviewflow.commands import definitions as definition_commands
 from reviewflow.commands import scenarios as scenario_commands
 from reviewflow.commands.errors import exit_code_for
@@ -54,7 +54,7 @@ def cli(debug: bool) -> None:
     """
 
 
-for module in (definition_commands, calendar_commands, case_commands, scenario_commands):
+for module in (definition_commands, calendar_commands, case_write, case_read, scenario_commands):
     module.register(cli)
 
 

@@ -1,36 +1,33 @@
-"""Shared pieces of the command modules: output helpers, common options (exit codes: commands.errors)."""
+"""Shared pieces of the command modules: `--format` from the output registry, printing a rendered value,
+`--db`, dates.
+
+Only click and the light registry (reviewflow.engine.render.formats) load here, so `reviewflow --help`
+never loads the engine.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import click
+from reviewflow.engine.render.formats import Output, default_format, formats, render
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-def echo_error(message: str, hint: str | None = None) -> None:
-    click.echo(f"error: {message}", err=True)
-    if hint:
-        click.echo(f"hint: {hint}", err=True)
+FORMAT_HELP = "Output format (json has a documented, stable shape: see docs/json.md)."
 
 
-def echo_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False, default=str))
+def format_option(kind: Output, help_text: str = FORMAT_HELP) -> Callable[[F], F]:
+    """`--format`, with the formats the registry has for `kind` (its first is the default)."""
+    return click.option("--format", "output_format", type=click.Choice(list(formats(kind))),
+                        default=default_format(kind), show_default=True, help=help_text)
 
 
-def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(list(choices)),
-        default=default,
-        show_default=True,
-        help="Output format (json has a documented, stable shape: see docs/json.md).",
-    )
+def echo_rendered(kind: Output, output_format: str, value: Any, *, err: bool = False) -> None:
+    click.echo(render(kind, output_format, value), nl=False, err=err)
 
 
 def db_option(func: F) -> F:
@@ -47,7 +44,7 @@ def resolve_db_path(db_path: str | None) -> str:
     return db_path or os.environ.get("REVIEWFLOW_DB") or "reviewflow.db"
 
 
-def parse_date_arg(value: str, what: str = "date") -> Any:
+def parse_date_arg(value: str, what: str = "date") -> date:
     """A strict ISO calendar date (YYYY-MM-DD); anything else is a CalendarError (exit 1) naming the value."""
     from reviewflow.engine.calendar.workdays import parse_iso_date
 
