@@ -1,29 +1,46 @@
 """reviewflow command line: a thin shell over the engine.
 
-parse → call engine → render → exit code. Exit codes: 0 ok, 1 a user-level problem (invalid
-definition, refused event, unknown case, ...), 2 usage, 3 a bug (traceback only with --debug).
-Commands live in `commands/` (one module per concern); this module wires them and owns the one
-top-level error handler.
+parse → call engine → render → exit code. Commands live in `commands/` (one module per concern); this
+module wires them into one group whose `invoke` is the single error path of the whole CLI: whatever a
+command raises is reported by `commands.errors` (exit codes: 0 ok, 1 a user-level problem, 2 usage,
+3 a bug, 130 interrupted; a traceback only with --debug).
 """
 
 from __future__ import annotations
 
 import sys
-import traceback
+from typing import Any
 
 import click
 from reviewflow.commands import calendar as calendar_commands
-from reviewflow.commands import cases as case_commands
+from reviewflow.commands import case_read, case_write
 from reviewflow.commands import definitions as definition_commands
 from reviewflow.commands import scenarios as scenario_commands
-from reviewflow.commands.common import EXIT_BUG, EXIT_PROBLEM, EXIT_USAGE, echo_error
+from reviewflow.commands.errors import exit_code_for
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class ReviewflowGroup(click.Group):
+    """The top-level group: every command runs inside its `invoke`, so every failure passes here."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:
+                # A reader that has gone (`| head`) must show up here, not in Python's flush at exit.
+                sys.stdout.flush()
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # click's own: --help, ctx.exit(code), usage errors (exit 2)
+        except (Exception, KeyboardInterrupt) as failure:
+            code = exit_code_for(failure, debug=bool(ctx.params.get("debug")))
+            raise click.exceptions.Exit(code) from None
+
+
+@click.group(cls=ReviewflowGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
 @click.version_option(package_name="reviewflow", prog_name="reviewflow")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Run safeguarding case reviews from declarative YAML process definitions.
 
     \b
@@ -35,43 +52,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
           --pseudonym "Child B" --set harm=seriously_harmed --set abuse_or_neglect=true
       reviewflow due --as-of 2024-01-03
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
 
 
-for module in (definition_commands, calendar_commands, case_commands, scenario_commands):
+for module in (definition_commands, calendar_commands, case_write, case_read, scenario_commands):
     module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    try:
-        code = cli.main(args=args, prog_name="reviewflow", standalone_mode=False)
-    except click.exceptions.Abort:
-        echo_error("aborted")
-        sys.exit(EXIT_PROBLEM)
-    except click.UsageError as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # the one place a bug is caught: never a traceback for users by default
-        from reviewflow.engine.errors import EngineError
-
-        if isinstance(exc, EngineError):
-            echo_error(exc.message, exc.hint)
-            sys.exit(EXIT_PROBLEM)
-        echo_error(f"unexpected error ({type(exc).__name__}: {exc}); please report this")
-        if debug:
-            traceback.print_exc()
-        else:
-            click.echo("run again with --debug for the traceback", err=True)
-        sys.exit(EXIT_BUG)
-    sys.exit(code if isinstance(code, int) else 0)
+    """The `reviewflow` script and `python -m reviewflow`."""
+    cli.main(args=argv, prog_name="reviewflow")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_json, format_option
+from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
+from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
@@ -28,28 +30,15 @@ def _load_process(reference: str) -> Process:
     return load_process_by_id(reference)
 
 
-def _definition_error_exit(exc: Exception) -> None:
-    from reviewflow.engine.errors import DefinitionError
-    from reviewflow.engine.render.diagnostics import diagnostics_text
-
-    if isinstance(exc, DefinitionError):
-        click.echo(diagnostics_text(exc.diagnostics), err=True)
-        click.echo("error: the definition is invalid; run `reviewflow validate` on it for details", err=True)
-        raise click.exceptions.Exit(EXIT_PROBLEM)
-    raise exc
-
-
 def _shown(path: Path) -> str:
     """A path as the report shows it: relative to the working directory when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    resolved, here = path.resolve(), Path.cwd()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(path)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@format_option("text", "json", "github")
+@format_option(Output.DIAGNOSTICS)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line (text format).")
 def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: bool) -> None:
@@ -65,41 +54,20 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate my-partnership.yaml --format json
     """
     from reviewflow.engine.paths import processes_dir
-    from reviewflow.engine.render.diagnostics import (
-        diagnostic_github,
-        diagnostics_text,
-        report_json,
-        summary_line,
-    )
+    from reviewflow.engine.render.diagnostics import Validation
     from reviewflow.engine.scenarios.suite import validate_scenarios
-    from reviewflow.engine.validation import expand, validate_paths
+    from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
 
     targets = list(paths) or [processes_dir()]
-    report = validate_paths(targets)
-    rows = [(f.file, f.process_id, f.diagnostics) for f in report.files]
-    for scenario_file in expand(targets)[1]:
-        rows.append((_shown(scenario_file), None, validate_scenarios([scenario_file])))
-    errors = sum(1 for _, _, ds in rows for d in ds if d.is_error)
-    warnings = sum(1 for _, _, ds in rows for d in ds if d.severity.value == "warning")
-    if output_format == "json":
-        echo_json(report_json(rows))
-    elif output_format == "github":
-        for _, _, diagnostics in rows:
-            for diagnostic in diagnostics:
-                click.echo(diagnostic_github(diagnostic))
-        click.echo(summary_line(len(rows), errors, warnings, strict=strict))
-    else:
-        if not quiet:
-            text = diagnostics_text(d for _, _, ds in rows for d in ds)
-            if text:
-                click.echo(text)
-        click.echo(summary_line(len(rows), errors, warnings, strict=strict))
-    failed = errors > 0 or (strict and warnings > 0)
-    raise click.exceptions.Exit(EXIT_PROBLEM if failed else EXIT_OK)
+    files = validate_paths(targets).files
+    files += [FileReport(_shown(f), None, validate_scenarios([f])) for f in expand(targets)[1]]
+    validation = Validation(ValidationReport(files), strict=strict, quiet=quiet)
+    echo_rendered(Output.DIAGNOSTICS, output_format, validation)
+    raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
 
 
 @click.command()
-@format_option("text", "json")
+@format_option(Output.PROCESSES)
 def processes(output_format: str) -> None:
     """List the bundled process definitions: id, title, base, version, file.
 
@@ -110,44 +78,17 @@ def processes(output_format: str) -> None:
     """
     from reviewflow.engine.definition.loader import default_registry, load_path
     from reviewflow.engine.paths import processes_dir
+    from reviewflow.engine.render.process_view import Catalogue
 
     registry = default_registry()
-    rows = []
-    root = processes_dir()
-    for process_id in sorted(registry.ids()):
-        path = registry.path_for(process_id)
-        if path is None:
-            continue
-        result = load_path(path, registry)
-        process = result.process
-        try:
-            shown_file = str(path.relative_to(root.parent))
-        except ValueError:
-            shown_file = str(path)
-        rows.append({
-            "id": process_id,
-            "title": process.title if process else "(invalid: run reviewflow validate)",
-            "base": process.extends if process else None,
-            "version": process.version if process else None,
-            "file": shown_file,
-            "valid": not any(d.is_error for d in result.diagnostics),
-        })
-    if output_format == "json":
-        echo_json({"processes": rows})
-        return
-    if not rows:
-        click.echo("no process definitions found")
-        return
-    headers = ("ID", "TITLE", "BASE", "VERSION", "FILE")
-    table = [(r["id"], r["title"], r["base"] or "—", r["version"] or "—", r["file"]) for r in rows]
-    widths = [max(len(str(row[i])) for row in [headers, *table]) for i in range(len(headers))]
-    for row in [headers, *table]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    paths = {process_id: registry.path_for(process_id) for process_id in sorted(registry.ids())}
+    loaded = tuple((process_id, path, load_path(path, registry)) for process_id, path in paths.items() if path)
+    echo_rendered(Output.PROCESSES, output_format, Catalogue(processes_dir(), loaded))
 
 
 @click.command()
 @click.argument("process_ref", metavar="PROCESS")
-@format_option("markdown", "json", default="markdown")
+@format_option(Output.GUIDE)
 def show(process_ref: str, output_format: str) -> None:
     """Print the staff guide of a process: stages, who does what, every timescale and decision, with sources.
 
@@ -158,23 +99,12 @@ def show(process_ref: str, output_format: str) -> None:
       reviewflow show leeds-rapid-review
       reviewflow show kirklees-cspr --format json
     """
-    from reviewflow.engine.render.guide import guide_markdown
-    from reviewflow.engine.render.process_view import process_json
-
-    try:
-        process = _load_process(process_ref)
-    except Exception as exc:  # noqa: BLE001 - DefinitionError gets its own exit; others re-raised
-        _definition_error_exit(exc)
-        return
-    if output_format == "json":
-        echo_json(process_json(process))
-    else:
-        click.echo(guide_markdown(process), nl=False)
+    echo_rendered(Output.GUIDE, output_format, _load_process(process_ref))
 
 
 @click.command()
 @click.argument("process_ref", metavar="PROCESS")
-@format_option("mermaid", "dot", default="mermaid")
+@format_option(Output.DIAGRAM)
 def diagram(process_ref: str, output_format: str) -> None:
     """Draw the stage graph of a process as Mermaid or Graphviz DOT.
 
@@ -183,14 +113,7 @@ def diagram(process_ref: str, output_format: str) -> None:
       reviewflow diagram leeds-rapid-review > leeds.mmd
       reviewflow diagram kirklees-cspr --format dot | dot -Tsvg > kirklees.svg
     """
-    from reviewflow.engine.render.diagram import dot, mermaid
-
-    try:
-        process = _load_process(process_ref)
-    except Exception as exc:  # noqa: BLE001
-        _definition_error_exit(exc)
-        return
-    click.echo(mermaid(process) if output_format == "mermaid" else dot(process), nl=False)
+    echo_rendered(Output.DIAGRAM, output_format, _load_process(process_ref))
 
 
 def register(cli: click.Group) -> None:

@@ -6,18 +6,19 @@ import re
 from pathlib import Path
 
 import click
-from reviewflow.commands.common import EXIT_OK, EXIT_PROBLEM, echo_error, echo_json
+from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
+from reviewflow.engine.render.formats import Output, render
 
 PARTNERSHIP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "junit"]), default="text",
-              show_default=True, help="text: one line per scenario; json: a stable shape (docs/scenarios.md); "
-              "junit: JUnit XML for CI.")
+@format_option(Output.SCENARIOS, "text: one line per scenario; json: a stable shape (docs/scenarios.md); "
+               "junit: JUnit XML for CI.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the json/junit report to this file (the text report still goes to the terminal).")
+              help="Write the report to this file in --format (the text report still goes to the terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only failures and the summary line (text format).")
 def test_command(paths: tuple[Path, ...], output_format: str, output: Path | None, quiet: bool) -> None:
     """Run scenario files: cases played through a definition, with expected dates checked.
@@ -34,51 +35,23 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
       reviewflow test processes/kirklees/ --format junit --output scenarios.xml
       reviewflow test --format json
     """
+    from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.render.diagnostics import diagnostics_text
-    from reviewflow.engine.render.scenario_report import (
-        json_report,
-        junit_report,
-        result_details,
-        result_line,
-        summary_line,
-    )
+    from reviewflow.engine.render.scenario_report import ScenarioReport
     from reviewflow.engine.scenarios.suite import run_paths
 
     run = run_paths(list(paths))
     if run.diagnostics:
         click.echo(diagnostics_text(run.diagnostics), err=True)
     if not run.results and not run.diagnostics:
-        echo_error("no scenario files found", "scenarios live in processes/<partnership>/scenarios/*.yaml")
-        raise click.exceptions.Exit(EXIT_PROBLEM)
-
-    rendered: str | None = None
-    if output_format == "json":
-        import json
-
-        payload = json_report(run.results)
-        if output is None:
-            echo_json(payload)
-        else:
-            rendered = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-    elif output_format == "junit":
-        xml = junit_report(run.results)
-        if output is None:
-            click.echo(xml, nl=False)
-        else:
-            rendered = xml
-    if rendered is not None and output is not None:
-        output.write_text(rendered, encoding="utf-8")
-    if output_format == "text" or output is not None:
-        for result in run.results:
-            if quiet and result.passed:
-                continue
-            click.echo(result_line(result))
-            details = result_details(result)
-            if details and (not result.passed or (result.diagnostics and not quiet)):
-                click.echo(details)
-        click.echo(summary_line(run.results))
-        if output is not None:
-            click.echo(f"{output_format} report written to {output}")
+        raise NotFoundError("no scenario files found", "scenarios live in processes/<partnership>/scenarios/*.yaml")
+    report = ScenarioReport(tuple(run.results), quiet=quiet)
+    if output is None:
+        echo_rendered(Output.SCENARIOS, output_format, report)
+    else:
+        output.write_text(render(Output.SCENARIOS, output_format, report), encoding="utf-8")
+        echo_rendered(Output.SCENARIOS, "text", report)
+        click.echo(f"{output_format} report written to {output}")
     raise click.exceptions.Exit(EXIT_OK if run.ok else EXIT_PROBLEM)
 
 
@@ -102,18 +75,13 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
       reviewflow validate processes/calderdale/
       reviewflow test processes/calderdale/
     """
-    from reviewflow.engine.errors import EngineError
     from reviewflow.engine.workspace.scaffold import scaffold
 
     if not PARTNERSHIP_NAME.match(partnership):
         raise click.BadParameter(
             f"{partnership!r} is not kebab-case; use lower-case letters and digits joined by hyphens, "
             "e.g. north-yorkshire", param_hint="PARTNERSHIP")
-    try:
-        files = scaffold(partnership, base, directory)
-    except EngineError as exc:
-        echo_error(exc.message, exc.hint)
-        raise click.exceptions.Exit(EXIT_PROBLEM) from None
+    files = scaffold(partnership, base, directory)
     for path, _text in files:
         click.echo(f"created {path}")
     click.echo("next: fill in the roles and deadlines marked TODO, then run "

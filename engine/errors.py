@@ -9,9 +9,10 @@ Anything else that escapes is a bug (exit 3 in the CLI).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -108,11 +109,17 @@ class CalendarError(EngineError):
 
 
 class RefusedError(EngineError):
-    """A case command was refused; `allowed` lists what may be done now."""
+    """A case command was refused; `allowed` lists what may be done now.
 
-    def __init__(self, message: str, hint: str | None = None, allowed: Sequence[str] = ()) -> None:
+    `actions` says the same as JSON-ready dicts (`Action.to_dict`), which is what a reader's grouped list
+    is drawn from; whoever knows the case (the service) fills it in.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, allowed: Sequence[str] = (),
+                 actions: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(message, hint)
         self.allowed = list(allowed)
+        self.actions = [dict(a) for a in actions]
 
 
 class NotFoundError(EngineError):

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.summary import summarize
+from reviewflow.engine.cases.write_report import WriteReport, report_write
 from reviewflow.engine.definition.loader import (
     LoadResult,
     Registry,
@@ -29,7 +31,7 @@ from reviewflow.engine.definition.loader import (
     load_path,
 )
 from reviewflow.engine.definition.model import Process
-from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
+from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
@@ -61,6 +63,59 @@ def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
                         did_you_mean(process_id, bundle))
 
 
+@dataclass(frozen=True)
+class CaseView:
+    """Where a case stands (`case show`): the summary of docs/json.md, and what a reader's text needs
+    beyond it (role titles, the names of the personal fields left out)."""
+
+    summary: dict[str, Any]
+    role_titles: dict[str, str]
+    hidden_personal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    ref: str
+    events: list[dict[str, Any]]  # `CaseService.history` rows
+    personal_hidden: bool
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """How one deadline of a case was worked out (`CaseService.explain`), judged on `as_of`."""
+
+    ref: str
+    as_of: date
+    as_of_given: bool  # False: the date of the case's last event
+    explanation: dict[str, Any]
+    anchor_recorded_by: str | None
+
+
+@dataclass(frozen=True)
+class Verification:
+    cases: int
+    events: int
+    problems: tuple[ChainProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class DueList:
+    """Open deadlines across cases (`CaseService.due`), soonest first, and the filters that chose them."""
+
+    as_of: date
+    within: int | None
+    role: str | None
+    rows: tuple[DeadlineRow, ...]
+
+    @property
+    def overdue(self) -> int:
+        return sum(r.status == "overdue" for r in self.rows)
+
+
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
                  calendar: CalendarLike | None = None) -> None:
@@ -89,6 +144,10 @@ class CaseService:
             raise DefinitionError(errors or result.diagnostics)
         return result
 
+    def definition_of(self, ref: str) -> Process:
+        """The definition case `ref` runs on (what its data is typed by)."""
+        return self.process_for(self.store.case(ref).definition_hash)
+
     def process_for(self, definition_hash: str) -> Process:
         """The exact definition a case was opened with, rebuilt from the stored texts."""
         found = self._processes.get(definition_hash)
@@ -109,6 +168,10 @@ class CaseService:
              check_newer: bool = True) -> dict[str, Any]:
         """The case summary plus which definition it runs on and whether a newer one exists."""
         case, row = self.case(ref)
+        return self._summary(case, row, as_of, show_personal, check_newer)
+
+    def _summary(self, case: Case, row: CaseRow, as_of: date, show_personal: bool,
+                 check_newer: bool) -> dict[str, Any]:
         out = summarize(case, as_of, show_personal)
         out["definition"] = {"hash": row.definition_hash, "version": case.process.version, "newer": None}
         if check_newer:
@@ -119,6 +182,16 @@ class CaseService:
             if now is not None and now.text_hash != row.definition_hash:
                 out["definition"]["newer"] = {"hash": now.text_hash, "version": now.version}
         return out
+
+    def view(self, ref: str, as_of: date | None = None, show_personal: bool = False) -> CaseView:
+        """`show` for a reader; without `as_of`, judged on the date of the case's last event."""
+        case, row = self.case(ref)
+        summary = self._summary(case, row, as_of or _last_date(case), show_personal, check_newer=True)
+        summary["as_of_source"] = "given" if as_of is not None else "last_event"
+        personal = case.process.personal_fields()
+        hidden = () if show_personal else tuple(sorted(k for k in case.fields if k in personal))
+        roles = {r.id: r.title for r in case.process.roles.values()}
+        return CaseView(summary, roles, hidden)
 
     def history(self, ref: str, show_personal: bool = False) -> list[dict[str, Any]]:
         row = self.store.case(ref)
@@ -136,8 +209,26 @@ class CaseService:
         case, _ = self.case(ref)
         return case.explain(deadline_id, as_of).to_dict()
 
+    def event_log(self, ref: str, show_personal: bool = False) -> CaseHistory:
+        return CaseHistory(ref, self.history(ref, show_personal), personal_hidden=not show_personal)
+
+    def deadline_view(self, ref: str, deadline_id: str, as_of: date | None = None) -> DeadlineView:
+        """`explain` for a reader; without `as_of`, judged on the date of the case's last event."""
+        case, _ = self.case(ref)
+        judged_on = as_of or _last_date(case)
+        explanation = case.explain(deadline_id, judged_on).to_dict()
+        anchor_seq = int(explanation["anchor"]["seq"])
+        anchored = next((e for e in case.events if e.seq == anchor_seq), None)
+        return DeadlineView(ref, judged_on, as_of is not None, explanation, anchored.by if anchored else None)
+
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         return self.store.verify(ref)
+
+    def verification(self, ref: str | None = None) -> Verification:
+        """Every hash chain (or one case's) recomputed, with how much was checked."""
+        problems = self.verify(ref)
+        rows = [self.store.case(ref)] if ref is not None else self.cases()
+        return Verification(len(rows), sum(r.last_seq for r in rows), tuple(problems))
 
     def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
         return self.store.cases(process_id, open_only)
@@ -148,10 +239,18 @@ class CaseService:
         return [replace(r, status="overdue") if r.due is not None and r.due < as_of and r.status != "paused"
                 else r for r in rows]
 
+    def due_list(self, as_of: date, within: int | None = None, role: str | None = None) -> DueList:
+        return DueList(as_of, within, role, tuple(self.due(as_of, within, role)))
+
     # ---------------------------------------------------------------------------------- commands
 
     def open(self, process_id: str, ref: str, at: date, by: str, fields: Mapping[str, Any],
-             pseudonym: str, actor: str | None = None) -> Case:
+             pseudonym: str, actor: str | None = None, as_of: date | None = None) -> WriteReport:
+        """Open a case on the definition as it is now (`as_of`, today, defaults to `at`)."""
+        today = as_of or at
+        if at > today:
+            raise RefusedError(f"the date {at.isoformat()} is after today ({today.isoformat()})",
+                               "record what has happened, on the day it happened")
         result = self.current(process_id)
         process = result.process
         assert process is not None  # current() raised otherwise
@@ -162,13 +261,17 @@ class CaseService:
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
                                       deadlines=deadline_rows(case, at))
-        return Case.replay(process, ref, [stored.event], self._calendar)
+        return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
 
-    def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> Case:
+    def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
         for attempt in range(RETRIES):
             case, row = self.case(ref)
-            event = make(case)
-            after = case.apply(event)
+            try:
+                event = make(case)
+                after = case.apply(event)
+            except RefusedError as exc:
+                _list_allowed(exc, case, as_of)
+                raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
                                   closed=after.is_closed, deadlines=deadline_rows(after, as_of))
@@ -176,43 +279,55 @@ class CaseService:
                 if attempt == RETRIES - 1:
                     raise
                 continue
-            return after
+            return report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def record(self, ref: str, name: str, at: date, by: str, as_of: date, agency: str | None = None,
-               data: Mapping[str, Any] | None = None, actor: str | None = None) -> Case:
+               data: Mapping[str, Any] | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of, lambda c: actions.record(c, name, at, by, as_of, agency, data, actor))
 
     def recommend(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
-                  as_of: date, actor: str | None = None) -> Case:
+                  as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
                              lambda c: actions.recommend(c, gate, option, at, by, rationale, as_of, actor))
 
     def decide(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
-               as_of: date, actor: str | None = None) -> Case:
+               as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
                              lambda c: actions.decide(c, gate, option, at, by, rationale, as_of, actor))
 
     def extend(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None,
-               to: date | None = None, working_days: int | None = None) -> Case:
+               to: date | None = None, working_days: int | None = None) -> WriteReport:
         return self._command(ref, as_of,
                              lambda c: actions.extend(c, deadline, at, by, as_of, reason, to, working_days))
 
-    def pause(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+    def pause(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
         return self._command(ref, as_of, lambda c: actions.pause(c, deadline, at, by, as_of, reason))
 
-    def resume(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+    def resume(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
         return self._command(ref, as_of, lambda c: actions.resume(c, deadline, at, by, as_of, reason))
 
-    def waive(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> Case:
+    def waive(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
         return self._command(ref, as_of, lambda c: actions.waive(c, deadline, at, by, as_of, reason))
 
     def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
-                as_of: date | None = None, actor: str | None = None) -> Case:
+                as_of: date | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of or at,
                              lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor))
 
     def note(self, ref: str, at: date, by: str, text: str, as_of: date | None = None,
-             notified: str | list[str] | None = None, actor: str | None = None) -> Case:
+             notified: str | list[str] | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of or at,
                              lambda c: actions.note(c, at, by, text, as_of, notified, actor))
+
+
+def _last_date(case: Case) -> date:
+    assert case.last_at is not None  # a stored case always has its opening event
+    return case.last_at
+
+
+def _list_allowed(refusal: RefusedError, case: Case, as_of: date) -> None:
+    """Give a refusal the case's allowed actions, for the grouped list a reader sees."""
+    found = allowed_actions(case, as_of)
+    refusal.allowed = refusal.allowed or [str(a) for a in found]
+    refusal.actions = refusal.actions or [a.to_dict() for a in found]

@@ -24,7 +24,8 @@ this file and the code drift apart. `reviewflow COMMAND --help` prints the same 
 
 Exit codes, for every command: **0** ok · **1** a problem with what was given (invalid definition,
 refused event, unknown case, failed scenario, bad date) · **2** the command was used wrongly (unknown
-option, missing argument) · **3** a bug in reviewflow (run again with `--debug` for the traceback).
+option, missing argument) · **3** a bug in reviewflow (run again with `reviewflow --debug …` for the
+traceback) · **130** interrupted (Ctrl-C). Messages go to standard error, results to standard output.
 Dates are always `YYYY-MM-DD`; reviewflow never reads the clock, so commands that need "today" take
 `--at` or `--as-of`.
 """

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from reviewflow.engine.definition import searchpath
 from reviewflow.engine.definition.loader import Registry, bundled_name, yaml_kind
 from reviewflow.engine.definition.searchpath import Origin

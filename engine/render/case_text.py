@@ -1,9 +1,10 @@
-"""Cases as text for people: `case show`, `history`, `explain`, `cases`, `due` and the write commands.
+"""One case for people: where it stands (`case show`), what a write did, and what is allowed now; plus the
+small text helpers the other case renderers share.
 
-Pure functions from the plain data the service returns (the same dicts `--format json` prints, see
-docs/json.md) to strings. Nothing here prints, reads the clock or touches the store. Written for a
-business manager: dates carry their weekday, ids are shown beside titles so they can be typed into the
-next command, and anything overdue or due soon is marked.
+Pure functions from the plain values the service returns (the summary is the dict `--format json`
+prints, see docs/json.md) to strings. Nothing here prints, reads the clock or touches the store. Written
+for a business manager: dates carry their weekday, ids are shown beside titles so they can be typed into
+the next command, and anything overdue or due soon is marked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reviewflow.engine.cases.case import Case
+    from reviewflow.engine.cases.write_report import WriteReport
+    from reviewflow.engine.service import CaseView
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 OPEN_STATUSES = ("pending", "due_soon", "overdue", "extended", "paused")
@@ -154,10 +156,37 @@ def deadline_rows(deadlines: Sequence[Mapping[str, Any]]) -> list[str]:
     return table(("DUE", "STATUS", "WEIGHT", "DEADLINE"), rows)
 
 
-def show_text(summary: Mapping[str, Any], roles: Mapping[str, str], *, from_last_event: bool,
-              hidden_personal: Sequence[str] = ()) -> str:
-    """The case summary (`CaseService.show`) for a business manager."""
-    s = summary
+def show_json(view: CaseView) -> dict[str, Any]:
+    return view.summary
+
+
+def show_text(view: CaseView) -> str:
+    """Where the case stands (`CaseService.view`), for a business manager."""
+    s = view.summary
+    lines = _heading_lines(s, view.role_titles)
+    lines += _details_lines(s.get("fields") or {}, view.hidden_personal)
+    lines += ["", "Allowed now:", *(f"  {line}" for line in allowed_lines(s.get("allowed") or []))]
+    gates = [g for g in s.get("gates") or [] if g["status"] != "not_open"]
+    if gates:
+        lines += ["", "Decisions:", *(f"  {g['title']} [{g['id']}]: {gate_state_text(g)}" for g in gates)]
+    lines += _deadline_lines(s["case"], s.get("deadlines") or [])
+    tasks = [t for t in s.get("tasks") or [] if t["status"] not in ("done", "done_late")]
+    if tasks:
+        lines += ["", "Open agency tasks:"]
+        lines += table(("AGENCY", "DUE", "STATUS", "TASK"),
+                       [(t["agency"], day(t["due"]) if t["due"] else "—",
+                         deadline_status(t), f"{t['title']} (record {t['done_by']} --agency {t['agency']})")
+                        for t in tasks])
+    owed = [n for n in s.get("notifications") or [] if n["status"] == "open"]
+    if owed:
+        lines += ["", "Notifications owed (close with `case note … --notified RECIPIENT`):"]
+        lines += [f"  {role_text(n['recipient'], view.role_titles)}, since {n['since']} "
+                  f"({n['gate']} → {n['option']}){': ' + n['note'] if n.get('note') else ''}" for n in owed]
+    return "\n".join(lines)
+
+
+def _heading_lines(s: Mapping[str, Any], roles: Mapping[str, str]) -> list[str]:
+    """Which case, on which definition, as of when, in which stage and whose it is."""
     lines = [f"Case {s['case']}" + (f" · {s['pseudonym']}" if s.get("pseudonym") else "")]
     definition = s.get("definition") or {}
     hash_text = f", definition {str(definition.get('hash', ''))[:HASH_PREFIX]}" if definition.get("hash") else ""
@@ -167,63 +196,41 @@ def show_text(summary: Mapping[str, Any], roles: Mapping[str, str], *, from_last
         lines.append(f"  A newer version of this definition exists (version {newer['version']}, "
                      f"{str(newer['hash'])[:HASH_PREFIX]}); this case stays on the version it was opened with.")
     lines.append(f"Opened: {day(s.get('opened'))}")
-    lines.append(as_of_line(s["as_of"], from_last_event))
+    lines.append(as_of_line(s["as_of"], s["as_of_source"] == "last_event"))
     stage = s.get("stage") or {}
     lines.append(f"Stage: {stage.get('title', '—')} [{stage.get('id', '—')}]")
     if s.get("closed"):
         lines.append(f"Closed. Outcome: {s.get('outcome') or '—'}")
     else:
         lines.append(f"Owner: {role_text(stage.get('owner'), roles)}")
+    return lines
 
-    fields = s.get("fields") or {}
-    if fields or hidden_personal:
-        lines += ["", "Case details:"]
-        for key, value in fields.items():
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            shown = "true" if shown is True else "false" if shown is False else shown
-            lines.append(f"  {key}: {shown}")
-        if hidden_personal:
-            lines.append(f"  ({plural(len(hidden_personal), 'personal field')} hidden: "
-                         f"{', '.join(hidden_personal)}; pass --show-personal to see "
-                         f"{'it' if len(hidden_personal) == 1 else 'them'})")
 
-    lines += ["", "Allowed now:"]
-    lines += [f"  {line}" for line in allowed_lines(s.get("allowed") or [])]
+def _details_lines(fields: Mapping[str, Any], hidden_personal: Sequence[str]) -> list[str]:
+    if not fields and not hidden_personal:
+        return []
+    lines = ["", "Case details:"]
+    for key, value in fields.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        shown = "true" if shown is True else "false" if shown is False else shown
+        lines.append(f"  {key}: {shown}")
+    if hidden_personal:
+        lines.append(f"  ({plural(len(hidden_personal), 'personal field')} hidden: "
+                     f"{', '.join(hidden_personal)}; pass --show-personal to see "
+                     f"{'it' if len(hidden_personal) == 1 else 'them'})")
+    return lines
 
-    gates = [g for g in s.get("gates") or [] if g["status"] != "not_open"]
-    if gates:
-        lines += ["", "Decisions:"]
-        for g in gates:
-            lines.append(f"  {g['title']} [{g['id']}]: {gate_state_text(g)}")
 
-    deadlines = sorted(s.get("deadlines") or [], key=lambda d: d["due"])  # stable: definition order on ties
-    lines += ["", "Deadlines:"]
-    if deadlines:
-        lines += deadline_rows(deadlines)
-        flagged = [d for d in deadlines if d["status"] in ("overdue", "due_soon")]
-        if flagged:
-            lines.append(f"  ! {plural(sum(d['status'] == 'overdue' for d in deadlines), 'deadline')} overdue, "
-                         f"{sum(d['status'] == 'due_soon' for d in deadlines)} due soon. "
-                         f"`reviewflow case explain {s['case']} DEADLINE` shows how a date was counted.")
-    else:
-        lines.append("  none started yet")
-
-    tasks = [t for t in s.get("tasks") or [] if t["status"] not in ("done", "done_late")]
-    if tasks:
-        lines += ["", "Open agency tasks:"]
-        lines += table(("AGENCY", "DUE", "STATUS", "TASK"),
-                       [(t["agency"], day(t["due"]) if t["due"] else "—",
-                         deadline_status(t), f"{t['title']} (record {t['done_by']} --agency {t['agency']})")
-                        for t in tasks])
-
-    owed = [n for n in s.get("notifications") or [] if n["status"] == "open"]
-    if owed:
-        lines += ["", "Notifications owed (close with `case note … --notified RECIPIENT`):"]
-        for n in owed:
-            note = f": {n['note']}" if n.get("note") else ""
-            lines.append(f"  {role_text(n['recipient'], roles)}, since {n['since']} "
-                         f"({n['gate']} → {n['option']}){note}")
-    return "\n".join(lines)
+def _deadline_lines(ref: str, deadlines: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not deadlines:
+        return ["", "Deadlines:", "  none started yet"]
+    ordered = sorted(deadlines, key=lambda d: d["due"])  # stable: definition order on ties
+    lines = ["", "Deadlines:", *deadline_rows(ordered)]
+    if any(d["status"] in ("overdue", "due_soon") for d in ordered):
+        lines.append(f"  ! {plural(sum(d['status'] == 'overdue' for d in ordered), 'deadline')} overdue, "
+                     f"{sum(d['status'] == 'due_soon' for d in ordered)} due soon. "
+                     f"`reviewflow case explain {ref} DEADLINE` shows how a date was counted.")
+    return lines
 
 
 def gate_state_text(g: Mapping[str, Any]) -> str:
@@ -246,119 +253,6 @@ def gate_state_text(g: Mapping[str, Any]) -> str:
     return text
 
 
-# -- history --------------------------------------------------------------------------------------
-
-
-def _data_text(data: Mapping[str, Any]) -> str:
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list):
-            value = ",".join(map(str, value))
-        elif value is True or value is False:
-            value = str(value).lower()
-        parts.append(f"{key}={value}")
-    return " ".join(parts)
-
-
-def history_text(ref: str, rows: Sequence[Mapping[str, Any]], personal_hidden: bool) -> str:
-    lines = [f"History of case {ref}: {plural(len(rows), 'event')}"]
-    lines += table(("SEQ", "DATE", "KIND", "NAME", "BY", "ACTOR", "AGENCY", "HASH", "DATA"),
-                   [(r["seq"], day(r["at"]), r["kind"], r["name"], r["by"], r["actor"], r["agency"],
-                     str(r["hash"])[:HASH_PREFIX], _data_text(r["data"]) or "—") for r in rows])
-    if personal_hidden and any(v == "(personal)" for r in rows for v in r["data"].values()):
-        lines.append("Personal fields are shown as (personal); pass --show-personal to see them.")
-    return "\n".join(lines)
-
-
-# -- explain --------------------------------------------------------------------------------------
-
-
-def explain_text(ref: str, e: Mapping[str, Any], events: Mapping[int, Mapping[str, Any]], *,
-                 from_last_event: bool, as_of: str) -> str:
-    """How one deadline's dates were counted (`CaseService.explain`)."""
-    anchor = e["anchor"]
-    lines = [f"{e['title']} [{e['id']}] in case {ref}", as_of_line(as_of, from_last_event),
-             f"Rule: {e['rule']}"]
-    if e.get("citation"):
-        lines.append(f"Source: {e['citation']}")
-    lines.append(f"Weight: {e['weight']}")
-    anchored = events.get(int(anchor["seq"]))
-    what = f"{anchor['event']} (event {anchor['seq']}"
-    if anchored is not None:
-        what += f", recorded by {anchored['by']}"
-    what += ")"
-    if anchor.get("recorded_at"):
-        lines.append(f"Counted from: the planned date {day(anchor['date'])} of {what}, "
-                     f"planned on {anchor['recorded_at']}")
-    else:
-        lines.append(f"Counted from: {day(anchor['date'])}, the date of {what}")
-    lines.append(f"Method: {e['method']}")
-    if e.get("counted"):
-        lines.append("Days counted:")
-        lines += [f"  {i:>4}. {day(d)}" for i, d in enumerate(e["counted"], start=1)]
-    if e.get("skipped"):
-        lines.append("Days skipped:")
-        lines += [f"        {day(s['date'])}  {s['reason']}" for s in e["skipped"]]
-    if e.get("window"):
-        lines.append(f"Window: {day(e['window']['from'])} to {day(e['window']['to'])}")
-    lines.append(f"Due by the rule: {day(e['original_due'])}")
-    for a in e.get("adjustments") or []:
-        if a["kind"] == "extended":
-            lines.append(f"Extended on {a['at']} by {a['by']} (event {a['seq']}): {a['from']} → {a['to']}. "
-                         f"Reason: {a['reason']}")
-        elif a["kind"] == "paused":
-            if a.get("until"):
-                lines.append(f"Paused on {a['at']} by {a['by']} (event {a['seq']}) until {a['until']}: "
-                             f"moved on {plural(a['days'], 'day')}, {a['from']} → {a['to']}. Reason: {a['reason']}")
-            else:
-                lines.append(f"Paused on {a['at']} by {a['by']} (event {a['seq']}), not yet resumed: the clock "
-                             f"stopped with {a['from']} due. Reason: {a['reason']}")
-        elif a["kind"] == "waived":
-            lines.append(f"Waived on {a['at']} by {a['by']} (event {a['seq']}). Reason: {a['reason']}")
-    lines.append(f"Due: {day(e['due'])}" + (f" (not a working day: {e['non_working']})" if e.get("non_working")
-                                               else ""))
-    status = STATUS_TEXT.get(e["status"], e["status"])
-    if e.get("met_at"):
-        status += f" on {e['met_at']}"
-    lines.append(f"Status: {status}")
-    if e.get("provisional"):
-        lines.append("Provisional: the bank holidays of that year are not yet confirmed.")
-    lines.append(f"Calendar: {e['calendar']}")
-    return "\n".join(lines)
-
-
-# -- cases and due ------------------------------------------------------------------------------
-
-
-def cases_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    if not rows:
-        return "no cases"
-    lines = table(("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "STAGE"),
-                  [(r["case"], r["pseudonym"], r["process"], r["opened"], r["events"],
-                    "closed" if r["closed"] else "open", r["stage"]) for r in rows], indent="")
-    return "\n".join([*lines, f"{plural(len(rows), 'case')}"])
-
-
-def due_text(payload: Mapping[str, Any]) -> str:
-    rows = payload["deadlines"]
-    scope = f"As of {day(payload['as_of'])}"
-    if payload.get("within") is not None:
-        scope += f", due within {plural(payload['within'], 'calendar day')} (overdue included)"
-    if payload.get("role"):
-        scope += f", owned by {payload['role']}"
-    if not rows:
-        return f"{scope}: nothing open is due."
-    lines = [f"{scope}:"]
-    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"),
-                   [(f"{r['window_start']} – {r['due']}" if r["window_start"] else day(r["due"]),
-                     deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
-                    for r in rows])
-    summary = payload["summary"]
-    lines.append(f"{plural(summary['total'], 'deadline')}: {summary['overdue']} overdue, "
-                 f"{summary['due_soon']} due soon.")
-    return "\n".join(lines)
-
-
 # -- after a write --------------------------------------------------------------------------------
 
 _VERBS = {"opened": "opened", "recorded": "recorded", "recommended": "recommended on", "decided": "decided",
@@ -366,42 +260,33 @@ _VERBS = {"opened": "opened", "recorded": "recorded", "recommended": "recommende
           "resumed": "resumed", "waived": "waived", "corrected": "corrected", "noted": "noted"}
 
 
-def write_text(case: Case, as_of: date) -> str:
-    """What the latest event of `case` did: the event, the stage, a gate's state, deadlines started,
-    met or moved, and the per-agency tasks of a stage just entered."""
-    from reviewflow.engine.cases import gates as gatemod
-
-    event = case.events[-1]
-    what = event.name
-    if event.kind in ("recommended", "decided", "dispute_decided"):
-        what += f": {event.data.get('option')}"
-    if event.kind == "corrected":
-        what = f"event {event.data.get('supersedes')}"
-    if event.agency:
-        what += f" for {event.agency}"
-    lines = [f"{case.ref}: {event.by} {_VERBS.get(event.kind, event.kind)} {what} on {day(event.at)} "
-             f"(event {event.seq})."]
-    stage = case.process.stages[case.stage]
-    lines.append(f"Stage: {stage.title} [{stage.id}]" + (f" — closed: {stage.outcome}" if case.is_closed else ""))
-    if event.kind in ("recommended", "decided", "dispute_decided"):
-        gate = case.process.gates[event.name]
-        summary = gatemod.summary(case.process, gate, case.gate_state(gate.id), case.stage)
-        lines.append(f"Decision {gate.id}: {gate_state_text(summary)}")
-        if summary["status"] == "disputed" and gate.dispute is None:
+def write_text(report: WriteReport) -> str:
+    """What one write did: the event, the stage, a gate's state, deadlines started, met or moved, and the
+    per-agency tasks of a stage just entered."""
+    r = report
+    what = r.name if r.supersedes is None else f"event {r.supersedes}"
+    if r.option is not None:
+        what += f": {r.option}"
+    if r.agency:
+        what += f" for {r.agency}"
+    lines = [f"{r.ref}: {r.by} {_VERBS.get(r.kind, r.kind)} {what} on {day(r.at)} (event {r.seq}).",
+             f"Stage: {r.stage_title} [{r.stage_id}]" + (f" — closed: {r.outcome}" if r.closed else "")]
+    if r.gate is not None:
+        lines.append(f"Decision {r.gate['id']}: {gate_state_text(r.gate)}")
+        if r.stuck_in_dispute:
             lines.append("  the parties disagree and there is no dispute path: a party must decide again")
-    for d in case.deadlines(as_of):
-        if d.anchor.seq == event.seq:
+    for d in r.deadlines:
+        status = STATUS_TEXT.get(d.status, d.status)
+        if d.change == "started":
             when = f"between {day(d.window_start)} and {day(d.due)}" if d.window_start else f"due {day(d.due)}"
-            state = "" if d.status in ("pending", "due_soon", "overdue") else f" ({STATUS_TEXT[d.status]})"
+            state = "" if d.status in ("pending", "due_soon", "overdue") else f" ({status})"
             lines.append(f"Deadline started: {d.title} [{d.id}] {when}{state}")
-        elif d.met_seq == event.seq:
-            lines.append(f"Deadline {STATUS_TEXT.get(d.status, d.status)}: {d.title} [{d.id}] (due {day(d.due)})")
-        elif any(a.seq == event.seq for a in d.adjustments):
+        elif d.change == "met":
+            lines.append(f"Deadline {status}: {d.title} [{d.id}] (due {day(d.due)})")
+        else:
             lines.append(f"Deadline {d.title} [{d.id}]: now due {day(d.due)} (originally {d.original_due}), "
-                         f"{STATUS_TEXT.get(d.status, d.status)}")
-    if case.visits and case.visits[-1].entered_seq == event.seq:  # the event moved the case on
-        for t in case.tasks(as_of):
-            if t.stage == case.stage and t.done_at is None:
-                lines.append(f"Task: {t.title} for {t.member}" + (f", due {day(t.due)}" if t.due else ""))
-    lines.append(f"Next: `reviewflow case show {case.ref}` lists what is allowed now.")
+                         f"{status}")
+    for t in r.tasks:
+        lines.append(f"Task: {t.title} for {t.member}" + (f", due {day(t.due)}" if t.due else ""))
+    lines.append(f"Next: `reviewflow case show {r.ref}` lists what is allowed now.")
     return "\n".join(lines)

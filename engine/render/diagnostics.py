@@ -1,11 +1,15 @@
-"""Diagnostics as text, JSON and GitHub workflow annotations."""
+"""Diagnostics as text, JSON and GitHub workflow annotations, one by one and as `reviewflow validate`'s report."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from reviewflow.engine.validation import ValidationReport
 
 
 def diagnostic_line(diagnostic: Diagnostic) -> str:
@@ -68,3 +72,37 @@ def report_json(files: Sequence[tuple[str, str | None, Sequence[Diagnostic]]]) -
         "files": out_files,
         "summary": {"files": len(out_files), "errors": errors, "warnings": warnings, "ok": errors == 0},
     }
+
+
+# -- reviewflow validate --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `reviewflow validate` found in every file it checked, and how to judge and show it."""
+
+    report: ValidationReport
+    strict: bool = False  # warnings fail too
+    quiet: bool = False  # text: the summary line only
+
+    @property
+    def failed(self) -> bool:
+        return self.report.error_count > 0 or (self.strict and self.report.warning_count > 0)
+
+    def summary(self) -> str:
+        return summary_line(len(self.report.files), self.report.error_count, self.report.warning_count,
+                            strict=self.strict)
+
+
+def validation_text(validation: Validation) -> str:
+    found = "" if validation.quiet else diagnostics_text(d for f in validation.report.files for d in f.diagnostics)
+    return "\n".join([*([found] if found else []), validation.summary()])
+
+
+def validation_github(validation: Validation) -> str:
+    annotations = [diagnostic_github(d) for f in validation.report.files for d in f.diagnostics]
+    return "\n".join([*annotations, validation.summary()])
+
+
+def validation_json(validation: Validation) -> dict[str, Any]:
+    return report_json([(f.file, f.process_id, f.diagnostics) for f in validation.report.files])

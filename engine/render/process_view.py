@@ -1,11 +1,17 @@
-"""A process as plain data (the stable JSON shape of `reviewflow show --format json`) and its stage order."""
+"""A process as plain data (the stable JSON shape of `reviewflow show --format json`) and its stage order;
+the list of bundled definitions (`reviewflow processes`)."""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Role
+from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Role, Stage
+
+if TYPE_CHECKING:
+    from reviewflow.engine.definition.loader import LoadResult
 
 
 def stage_order(process: Process) -> list[str]:
@@ -82,6 +88,19 @@ def chair_text(role: Role) -> str | None:
     return f"rotates every {chair.every_months} months among {among} (from {chair.starting.isoformat()})"
 
 
+def _stage_json(process: Process, s: Stage) -> dict[str, Any]:
+    return {
+        "id": s.id, "title": s.title, "owner": s.owner, "description": s.description,
+        "initial": s.initial, "final": s.final, "outcome": s.outcome,
+        "transitions": [{"on": t.event, "to": t.to, "when": t.when.source if t.when else None}
+                        for t in s.transitions],
+        "tasks": [{"id": t.id, "title": t.title, "per": t.per, "done_by": t.done_by,
+                   "due": rule_json(t.due) if t.due else None, "on_missing": t.on_missing}
+                  for t in s.tasks],
+        "citation": citation_json(process, s.cite),
+    }
+
+
 def process_json(process: Process) -> dict[str, Any]:
     """The documented, stable JSON shape of a process (docs/json.md)."""
     p = process
@@ -114,19 +133,7 @@ def process_json(process: Process) -> dict[str, Any]:
              "anytime": e.anytime, "planned": e.planned, "repeat": e.repeat, "citation": citation_json(p, e.cite)}
             for e in p.events.values()
         ],
-        "stages": [
-            {
-                "id": s.id, "title": s.title, "owner": s.owner, "description": s.description,
-                "initial": s.initial, "final": s.final, "outcome": s.outcome,
-                "transitions": [{"on": t.event, "to": t.to, "when": t.when.source if t.when else None}
-                                for t in s.transitions],
-                "tasks": [{"id": t.id, "title": t.title, "per": t.per, "done_by": t.done_by,
-                           "due": rule_json(t.due) if t.due else None, "on_missing": t.on_missing}
-                          for t in s.tasks],
-                "citation": citation_json(p, s.cite),
-            }
-            for s in (p.stages[i] for i in stage_order(p))
-        ],
+        "stages": [_stage_json(p, p.stages[i]) for i in stage_order(p)],
         "deadlines": [
             {"id": d.id, "title": d.title, "rule": rule_json(d.rule), "met_by": list(d.met_by),
              "weight": d.weight.value, "applies_when": d.applies_when.source if d.applies_when else None,
@@ -145,3 +152,44 @@ def process_json(process: Process) -> dict[str, Any]:
         ],
         "deviations": [{"item": d.item, "reason": d.reason, "approved_by": d.approved_by} for d in p.deviations],
     }
+
+
+# -- reviewflow processes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Definitions by id, each with its file and what loading it gave."""
+
+    root: Path  # files are shown relative to its parent (processes/leeds/…)
+    loaded: tuple[tuple[str, Path, LoadResult], ...]
+
+
+def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
+    rows = []
+    for process_id, path, result in catalogue.loaded:
+        process = result.process
+        rows.append({
+            "id": process_id,
+            "title": process.title if process else "(invalid: run reviewflow validate)",
+            "base": process.extends if process else None,
+            "version": process.version if process else None,
+            "file": _shown(path, catalogue.root.parent),
+            "valid": not any(d.is_error for d in result.diagnostics),
+        })
+    return {"processes": rows}
+
+
+def catalogue_text(catalogue: Catalogue) -> str:
+    rows = catalogue_json(catalogue)["processes"]
+    if not rows:
+        return "no process definitions found"
+    headers = ("ID", "TITLE", "BASE", "VERSION", "FILE")
+    table = [(r["id"], r["title"], r["base"] or "—", r["version"] or "—", r["file"]) for r in rows]
+    widths = [max(len(str(row[i])) for row in [headers, *table]) for i in range(len(headers))]
+    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in [headers, *table])
+
+
+def _shown(path: Path, base: Path) -> str:
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)

@@ -1,13 +1,20 @@
-"""Scenario results as text, JSON and JUnit XML: pure functions from results to str / dict."""
+"""Scenario runs (`reviewflow test`) as text, JSON and JUnit XML: pure functions from results to str / dict."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reviewflow.engine.render.diagnostics import diagnostics_text
 from reviewflow.engine.scenarios.run import ScenarioResult
+
+
+@dataclass(frozen=True)
+class ScenarioReport:
+    results: tuple[ScenarioResult, ...]
+    quiet: bool = False  # text: only failures and the summary line
 
 
 def summary_line(results: Sequence[ScenarioResult]) -> str:
@@ -32,19 +39,23 @@ def result_details(result: ScenarioResult) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
 
 
-def text_report(results: Sequence[ScenarioResult]) -> str:
+def text_report(report: ScenarioReport) -> str:
+    """PASS or FAIL per scenario, the diff of each failed expectation, then `N passed, N failed`."""
     lines: list[str] = []
-    for result in results:
+    for result in report.results:
+        if report.quiet and result.passed:
+            continue
         lines.append(result_line(result))
         details = result_details(result)
-        if details and (not result.passed or result.diagnostics):
+        if details and (not result.passed or (result.diagnostics and not report.quiet)):
             lines.append(details)
-    lines.append(summary_line(results))
+    lines.append(summary_line(report.results))
     return "\n".join(lines)
 
 
-def json_report(results: Sequence[ScenarioResult]) -> dict[str, Any]:
+def json_report(report: ScenarioReport) -> dict[str, Any]:
     """Stable shape: {"scenarios": [...], "summary": {"passed", "failed", "ok"}}."""
+    results = report.results
     passed = sum(r.passed for r in results)
     return {
         "scenarios": [r.to_dict() for r in results],
@@ -52,8 +63,9 @@ def json_report(results: Sequence[ScenarioResult]) -> dict[str, Any]:
     }
 
 
-def junit_report(results: Sequence[ScenarioResult], suite_name: str = "reviewflow scenarios") -> str:
+def junit_report(report: ScenarioReport, suite_name: str = "reviewflow scenarios") -> str:
     """JUnit XML: one <testcase> per scenario; a <failure> (or <error> for an invalid file) when it did not pass."""
+    results = report.results
     failed = sum(1 for r in results if r.failures and not r.invalid)
     errors = sum(1 for r in results if r.invalid)
     suites = ET.Element("testsuites", name=suite_name, tests=str(len(results)), failures=str(failed),

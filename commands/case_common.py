@@ -1,0 +1,133 @@
+"""What the case commands share: the `case` group, the case service over the chosen store, the options
+of every write, and `--set` parsing.
+
+Only click and commands.common are imported at module level, so `reviewflow --help` never loads the
+engine. Neither the engine nor these commands read the clock: every date comes from --at / --as-of, or,
+for the read commands, from the case's last recorded event (and the output says so).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+from reviewflow.commands.common import db_option, parse_date_arg, resolve_db_path
+
+if TYPE_CHECKING:
+    from reviewflow.engine.definition.model import Process
+    from reviewflow.engine.service import CaseService
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+@click.group("case")
+def case_group() -> None:
+    """Run one case: open it, record what happens, decide, and see where it stands.
+
+    Every write names the date it happened (--at) and the role acting (--by); the engine never reads the
+    clock. The record is append-only and hash-chained: a mistake is fixed with `case correct`.
+
+    \b
+    Examples (a Leeds rapid review):
+      reviewflow case open leeds-rapid-review LEEDS-2024-001 --at 2023-12-21 --by local_authority \\
+          --pseudonym "Child B" --set harm=seriously_harmed --set abuse_or_neglect=true \\
+          --set agencies=police,health,education
+      reviewflow case recommend LEEDS-2024-001 notification_decision notify --at 2023-12-21 --by rag \\
+          --rationale "Serious harm; neglect suspected"
+      reviewflow case record LEEDS-2024-001 notified_panel --at 2024-01-02 --by local_authority
+      reviewflow case show LEEDS-2024-001
+    """
+
+
+@contextmanager
+def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseService]:
+    """The case service over the store at --db / $REVIEWFLOW_DB / ./reviewflow.db.
+
+    Only `case open` creates a store; the other commands refuse a path where none exists rather than
+    leave an empty database behind (a mistyped --db would otherwise look like "no cases").
+    """
+    from reviewflow.engine.errors import NotFoundError
+    from reviewflow.engine.service import CaseService
+    from reviewflow.engine.store import open_store
+
+    path = resolve_db_path(db_path)
+    if not create and path != ":memory:" and not os.path.exists(path):
+        raise NotFoundError(f"there is no event store at {path}",
+                            "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
+    store = open_store(path)
+    try:
+        yield CaseService(store)
+    finally:
+        store.close()
+
+
+def optional_date(value: str | None, what: str) -> date | None:
+    return None if value is None else parse_date_arg(value, what)
+
+
+def write_dates(at_text: str, as_of_text: str | None) -> tuple[date, date]:
+    """(--at, --as-of), today defaulting to the day it happened."""
+    at = parse_date_arg(at_text, "--at")
+    return at, optional_date(as_of_text, "--as-of") or at
+
+
+def parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """--set field=value …, typed by the definition (the engine checks the values)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not field=value (e.g. --set harm=seriously_harmed)",
+                                     param_hint="--set")
+        if key in out:
+            raise click.BadParameter(f'field "{key}" is given twice', param_hint="--set")
+        field = process.fields.get(key)
+        out[key] = _typed(field.type if field is not None else None, text)
+    return out
+
+
+def _typed(kind: str | None, text: str) -> Any:
+    if kind == "list":
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if kind == "bool" and text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    if kind == "int" and _WHOLE_NUMBER.fullmatch(text.strip()):
+        return int(text.strip())
+    return text
+
+
+# -- options --------------------------------------------------------------------------------------
+
+
+def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--at, --by, --as-of and --db, shared by every write command."""
+    func = db_option(func)
+    func = click.option("--as-of", "as_of_text", metavar="DATE", default=None,
+                        help="Today's date for the checks (default: --at). An event dated after it is "
+                             "refused.")(func)
+    func = click.option("--by", "by", metavar="ROLE", required=True,
+                        help="The role acting (an id from the definition, e.g. local_authority).")(func)
+    func = click.option("--at", "at_text", metavar="DATE", required=True,
+                        help="The date it happened (YYYY-MM-DD).")(func)
+    return func
+
+
+def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--actor", metavar="PERSON", default=None,
+                        help="The person acting for the role (checked for separation of duties).")(func)
+
+
+def set_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--set", "sets", metavar="FIELD=VALUE", multiple=True,
+                        help="Case data, repeatable; lists comma-separated (agencies=police,health), "
+                             "booleans true/false.")(func)
+
+
+def reason_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--reason", metavar="TEXT", default=None, help="Why (required).")(func)

@@ -1,0 +1,56 @@
+"""The one place a failure becomes what the user sees and an exit code.
+
+`reviewflow.cli` hands every exception a command raises to `exit_code_for` (click's own exceptions
+excepted: click reports a usage error itself, exit 2). Standard output carries only results, so
+everything here goes to standard error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1  # a user-level problem: invalid definition, refused event, unknown case, failed scenario
+EXIT_USAGE = 2  # click's usage errors
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program stopped by Ctrl-C
+EXIT_CLOSED_PIPE = 1  # as Python's own recipe for SIGPIPE (docs: library/signal, "Note on SIGPIPE")
+
+
+def exit_code_for(failure: BaseException, *, debug: bool) -> int:
+    """Say what went wrong on standard error and return the exit code it means."""
+    from reviewflow.engine.errors import EngineError
+
+    if isinstance(failure, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    if isinstance(failure, BrokenPipeError):
+        _discard_pending_output()
+        return EXIT_CLOSED_PIPE
+    if isinstance(failure, EngineError):
+        from reviewflow.engine.render.problems import problem_text
+
+        click.echo(problem_text(failure), err=True)
+        return EXIT_PROBLEM
+    click.echo(f"error: unexpected error ({type(failure).__name__}: {failure}); please report this", err=True)
+    if debug:
+        traceback.print_exception(failure, file=sys.stderr)
+    else:
+        click.echo("run again with --debug for the traceback", err=True)
+    return EXIT_BUG
+
+
+def _discard_pending_output() -> None:
+    """The reader has gone (`reviewflow … | head`): point stdout at devnull, so that Python's flush at
+    exit does not fail again and print "Exception ignored"."""
+    try:
+        stdout = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (a test runner's buffer): nothing to flush
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout)
+    os.close(devnull)

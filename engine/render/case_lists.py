@@ -1,0 +1,91 @@
+"""Across the store: the cases (`cases`), their open deadlines (`due`) and whether every record verifies
+(`case verify`), as text and as the JSON shapes of docs/json.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from reviewflow.engine.render.case_text import day, deadline_status, plural, table
+
+if TYPE_CHECKING:
+    from reviewflow.engine.service import DueList, Verification
+    from reviewflow.engine.store.types import CaseRow
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+def cases_json(rows: Sequence[CaseRow]) -> dict[str, Any]:
+    return {"cases": [{"case": r.ref, "pseudonym": r.pseudonym, "process": r.process_id,
+                       "definition_hash": r.definition_hash, "opened": r.opened_at.isoformat(), "stage": r.stage,
+                       "closed": r.closed, "events": r.last_seq} for r in rows]}
+
+
+def cases_text(rows: Sequence[CaseRow]) -> str:
+    if not rows:
+        return "no cases"
+    lines = table(("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "STAGE"),
+                  [(r.ref, r.pseudonym, r.process_id, r.opened_at.isoformat(), r.last_seq,
+                    "closed" if r.closed else "open", r.stage) for r in rows], indent="")
+    return "\n".join([*lines, f"{plural(len(rows), 'case')}"])
+
+
+# -- due ------------------------------------------------------------------------------------------
+
+
+def due_json(due: DueList) -> dict[str, Any]:
+    rows = [{"case": r.case_ref, "deadline": r.deadline_id, "title": r.title,
+             "due": r.due.isoformat() if r.due else None,
+             "window_start": r.window_start.isoformat() if r.window_start else None,
+             "days_left": (r.due - due.as_of).days if r.due else None, "status": r.status, "weight": r.weight,
+             "owner": r.owner, "escalate_to": r.escalate_to, "citation": r.citation} for r in due.rows]
+    return {
+        "as_of": due.as_of.isoformat(), "within": due.within, "role": due.role, "deadlines": rows,
+        "summary": {"total": len(rows), "overdue": due.overdue,
+                    "due_soon": sum(r["status"] == "due_soon" for r in rows)},
+    }
+
+
+def due_text(due: DueList) -> str:
+    payload = due_json(due)
+    rows: list[Mapping[str, Any]] = payload["deadlines"]
+    scope = f"As of {day(payload['as_of'])}"
+    if due.within is not None:
+        scope += f", due within {plural(due.within, 'calendar day')} (overdue included)"
+    if due.role:
+        scope += f", owned by {due.role}"
+    if not rows:
+        return f"{scope}: nothing open is due."
+    lines = [f"{scope}:"]
+    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"),
+                   [(f"{r['window_start']} – {r['due']}" if r["window_start"] else day(r["due"]),
+                     deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
+                    for r in rows])
+    summary = payload["summary"]
+    lines.append(f"{plural(summary['total'], 'deadline')}: {summary['overdue']} overdue, "
+                 f"{summary['due_soon']} due soon.")
+    return "\n".join(lines)
+
+
+# -- verify ---------------------------------------------------------------------------------------
+
+
+def verification_json(result: Verification) -> dict[str, Any]:
+    return {"cases": result.cases, "events": result.events, "ok": result.ok,
+            "problems": [{"case": p.ref, "seq": p.seq, "message": p.message} for p in result.problems]}
+
+
+def verification_text(result: Verification) -> str:
+    """One line when every chain verifies; otherwise an `error:` line per problem and a `hint:`, which the
+    CLI writes to standard error (problems never go to standard output)."""
+    counted = f"{plural(result.cases, 'case')}, {plural(result.events, 'event')}"
+    if result.ok:
+        return f"{counted}: every chain verifies"
+    lines = []
+    for p in result.problems:
+        where = f"case {p.ref} seq {p.seq}" if p.seq else f"case {p.ref}"
+        lines.append(f"error: {where}: {p.message}")
+    lines.append(f"hint: {plural(len(result.problems), 'problem')} in {plural(result.cases, 'case')}; "
+                 "restore the store from a backup and report it")
+    return "\n".join(lines)

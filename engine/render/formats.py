@@ -1,0 +1,94 @@
+"""The one registry of what reviewflow prints: each kind of output, the formats it comes in, and the
+function that renders each format.
+
+A renderer takes the kind's value (named beside each kind below) and returns text, except that a `json`
+renderer returns the JSON-ready payload (the shapes docs/json.md and docs/calendar.md document), which
+`render` writes out. The first format of a kind is its default.
+
+Renderers are named here ("module:function" under reviewflow.engine.render) and imported only when used:
+the commands read their `--format` choices from this module when they are defined, and `reviewflow
+--help` must not load the engine behind the renderers (tests/test_layering.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+RENDER_PACKAGE = "reviewflow.engine.render"
+
+
+class Output(StrEnum):
+    """A kind of output, with the value its renderers take."""
+
+    DIAGNOSTICS = "diagnostics"  # validate: diagnostics.Validation
+    PROCESSES = "processes"  # processes: process_view.Catalogue
+    GUIDE = "guide"  # show: definition.model.Process
+    DIAGRAM = "diagram"  # diagram: definition.model.Process
+    CASE = "case"  # case show: service.CaseView
+    WRITE = "write"  # case open/record/…: cases.write_report.WriteReport
+    HISTORY = "history"  # case history: service.CaseHistory
+    EXPLANATION = "explanation"  # case explain: service.DeadlineView
+    VERIFICATION = "verification"  # case verify: service.Verification
+    CASES = "cases"  # cases: sequence of store.types.CaseRow
+    DUE = "due"  # due: service.DueList
+    SCENARIOS = "scenarios"  # test: scenario_report.ScenarioReport
+    CALENDAR_SUM = "calendar sum"  # calendar add: calendar.answers.DateSum
+    CALENDAR_COUNT = "calendar count"  # calendar between: calendar.answers.WorkingDayCount
+    CALENDAR_HOLIDAYS = "calendar holidays"  # calendar holidays: calendar.answers.YearHolidays
+    CALENDAR_DAY = "calendar day"  # calendar is-working-day: calendar.answers.DayStatus
+
+
+def _text_and_json(module: str, stem: str) -> Mapping[str, str]:
+    return {"text": f"{module}:{stem}_text", "json": f"{module}:{stem}_json"}
+
+
+REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
+    Output.DIAGNOSTICS: {"text": "diagnostics:validation_text", "json": "diagnostics:validation_json",
+                         "github": "diagnostics:validation_github"},
+    Output.PROCESSES: _text_and_json("process_view", "catalogue"),
+    Output.GUIDE: {"markdown": "guide:guide_markdown", "json": "process_view:process_json"},
+    Output.DIAGRAM: {"mermaid": "diagram:mermaid", "dot": "diagram:dot"},
+    Output.CASE: _text_and_json("case_text", "show"),
+    Output.WRITE: {"text": "case_text:write_text"},
+    Output.HISTORY: _text_and_json("case_record", "history"),
+    Output.EXPLANATION: _text_and_json("case_record", "explanation"),
+    Output.VERIFICATION: _text_and_json("case_lists", "verification"),
+    Output.CASES: _text_and_json("case_lists", "cases"),
+    Output.DUE: _text_and_json("case_lists", "due"),
+    Output.SCENARIOS: {"text": "scenario_report:text_report", "json": "scenario_report:json_report",
+                       "junit": "scenario_report:junit_report"},
+    Output.CALENDAR_SUM: _text_and_json("calendar_text", "sum"),
+    Output.CALENDAR_COUNT: _text_and_json("calendar_text", "count"),
+    Output.CALENDAR_HOLIDAYS: _text_and_json("calendar_text", "holidays"),
+    Output.CALENDAR_DAY: _text_and_json("calendar_text", "day"),
+})
+
+
+def formats(kind: Output) -> tuple[str, ...]:
+    return tuple(REGISTRY[kind])
+
+
+def default_format(kind: Output) -> str:
+    return formats(kind)[0]
+
+
+def renderer(kind: Output, output_format: str) -> Callable[[Any], Any]:
+    module, _, function = REGISTRY[kind][output_format].partition(":")
+    found: Callable[[Any], Any] = getattr(importlib.import_module(f"{RENDER_PACKAGE}.{module}"), function)
+    return found
+
+
+def json_text(payload: Any) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+
+
+def render(kind: Output, output_format: str, value: Any) -> str:
+    """`value` as `kind` in `output_format`: the whole output, ending with one newline."""
+    produced = renderer(kind, output_format)(value)
+    text = json_text(produced) if output_format == "json" else str(produced)
+    return text if text.endswith("\n") else text + "\n"
