@@ -16,7 +16,9 @@ from reviewflow.commands import calendar as calendar_commands
 from reviewflow.commands import case_read, case_write
 from reviewflow.commands import definitions as definition_commands
 from reviewflow.commands import scenarios as scenario_commands
+from reviewflow.commands import workspace as workspace_commands
 from reviewflow.commands.errors import exit_code_for
+from reviewflow.commands.workspace import describe_search_path, processes_option
 
 
 class ReviewflowGroup(click.Group):
@@ -35,17 +37,28 @@ class ReviewflowGroup(click.Group):
             code = exit_code_for(failure, debug=bool(ctx.params.get("debug")))
             raise click.exceptions.Exit(code) from None
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Where definitions are looked for from this folder (docs/workspaces.md), resolved now."""
+        formatter.write_paragraph()
+        formatter.write_text("Definitions are looked for, in this order (first match wins):")
+        formatter.write(describe_search_path() + "\n")
+        formatter.write_paragraph()
+        formatter.write_text("--processes DIR (here or after a command) goes first; set REVIEWFLOW_PATH "
+                             "to add folders; see docs/workspaces.md.")
+
 
 @click.group(cls=ReviewflowGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+@processes_option
 @click.version_option(package_name="reviewflow", prog_name="reviewflow")
 def cli(debug: bool) -> None:
     """Run safeguarding case reviews from declarative YAML process definitions.
 
     \b
     Examples:
-      reviewflow validate                      # check every bundled definition
+      reviewflow new devon --extends wt2023-national   # a partnership's own workspace
+      reviewflow validate                      # check the workspace (or the bundled definitions)
       reviewflow show leeds-rapid-review       # the staff guide for Leeds
       reviewflow calendar add 2023-12-21 5 --explain
       reviewflow case open leeds-rapid-review LEEDS-2024-001 --at 2023-12-21 --by local_authority \\
@@ -54,7 +67,8 @@ def cli(debug: bool) -> None:
     """
 
 
-for module in (definition_commands, calendar_commands, case_write, case_read, scenario_commands):
+for module in (definition_commands, calendar_commands, case_write, case_read, scenario_commands,
+               workspace_commands):
     module.register(cli)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from reviewflow.commands.common import echo_rendered, format_option, parse_date_arg
+from reviewflow.commands.workspace import processes_option, registry
 from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ def calendar_group() -> None:
 
 
 def _process_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = processes_option(func)
     return click.option("--process", "process_id", metavar="ID", default=None,
-                        help="Use this process definition's calendar (its local closures and extra holidays).")(func)
+                        help="Use this process definition's calendar (its local closures and extra holidays); "
+                             "found on the definitions search path.")(func)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -164,7 +167,7 @@ def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
         return calendar_for(), None
     from reviewflow.engine.definition.loader import load_process_by_id
 
-    process = load_process_by_id(process_id)
+    process = load_process_by_id(process_id, registry())
     return calendar_for(process.calendar), process.id
 
 

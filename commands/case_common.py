@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from reviewflow.commands.common import db_option, parse_date_arg, resolve_db_path
+from reviewflow.commands.workspace import processes_option, registry
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
@@ -61,7 +62,7 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
                             "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
     store = open_store(path)
     try:
-        yield CaseService(store)
+        yield CaseService(store, registry())
     finally:
         store.close()
 
@@ -106,7 +107,8 @@ def _typed(kind: str | None, text: str) -> Any:
 
 
 def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--at, --by, --as-of and --db, shared by every write command."""
+    """--at, --by, --as-of, --db and --processes, shared by every write command."""
+    func = processes_option(func)
     func = db_option(func)
     func = click.option("--as-of", "as_of_text", metavar="DATE", default=None,
                         help="Today's date for the checks (default: --at). An event dated after it is "

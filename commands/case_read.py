@@ -10,6 +10,7 @@ import click
 from reviewflow.commands.case_common import case_group, case_service, optional_date
 from reviewflow.commands.common import db_option, echo_rendered, format_option, parse_date_arg
 from reviewflow.commands.errors import EXIT_PROBLEM
+from reviewflow.commands.workspace import processes_option
 from reviewflow.engine.render.formats import Output
 
 
@@ -30,6 +31,7 @@ PERSONAL_HELP = "Also print fields the definition marks personal."
 @click.option("--show-personal", is_flag=True, help=PERSONAL_HELP)
 @format_option(Output.CASE)
 @db_option
+@processes_option
 def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_format: str,
                  db_path: str | None) -> None:
     """Where case REF stands: stage and owner, what is allowed now, every deadline, tasks, notifications.
@@ -50,6 +52,7 @@ def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_f
 @click.option("--show-personal", is_flag=True, help=PERSONAL_HELP)
 @format_option(Output.HISTORY)
 @db_option
+@processes_option
 def history_command(ref: str, show_personal: bool, output_format: str, db_path: str | None) -> None:
     """Every event of case REF in order: seq, date, kind, name, by, actor, agency, data, hash.
 
@@ -69,6 +72,7 @@ def history_command(ref: str, show_personal: bool, output_format: str, db_path: 
 @click.option("--as-of", "as_of_text", metavar="DATE", default=None, help=AS_OF_HELP.format(what="the status"))
 @format_option(Output.EXPLANATION)
 @db_option
+@processes_option
 def explain_command(ref: str, deadline: str, as_of_text: str | None, output_format: str,
                     db_path: str | None) -> None:
     """How DEADLINE of case REF was worked out: the event it counts from, the rule and its source, every
@@ -89,6 +93,7 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
 @click.argument("ref", metavar="REF", required=False)
 @format_option(Output.VERIFICATION)
 @db_option
+@processes_option
 def verify_command(ref: str | None, output_format: str, db_path: str | None) -> None:
     """Recompute every hash of the record: exit 0 when every chain verifies, 1 naming each problem.
 
@@ -111,6 +116,7 @@ def verify_command(ref: str | None, output_format: str, db_path: str | None) -> 
 @click.option("--open", "open_only", is_flag=True, help="Only cases that are not closed.")
 @format_option(Output.CASES)
 @db_option
+@processes_option
 def cases_command(process_id: str | None, open_only: bool, output_format: str, db_path: str | None) -> None:
     """List the cases in the store: reference, pseudonym, process, opened, stage.
 
@@ -133,6 +139,7 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when anything listed is overdue (for cron/CI).")
 @format_option(Output.DUE)
 @db_option
+@processes_option
 def due_command(as_of_text: str, within: int | None, role: str | None, fail_on_overdue: bool, output_format: str,
                 db_path: str | None) -> None:
     """Open deadlines across every case, soonest first, overdue marked (from the stored projection).

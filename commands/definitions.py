@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from reviewflow.commands.common import echo_rendered, format_option
 from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
+from reviewflow.commands.workspace import processes_option, registry, search_path
 from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
@@ -15,19 +16,19 @@ if TYPE_CHECKING:
 
 
 def _load_process(reference: str) -> Process:
-    """A process by id, or by the path of its YAML file."""
-    from reviewflow.engine.definition.loader import default_registry, load_path, load_process_by_id
+    """A process by id on the search path, or by the path of its YAML file."""
+    from reviewflow.engine.definition.loader import load_path, load_process_by_id
     from reviewflow.engine.errors import DefinitionError
+    from reviewflow.engine.validation import with_named
 
     path = Path(reference)
     if reference.endswith((".yaml", ".yml")) or path.is_file():
-        registry = default_registry(extra_roots=[path.parent])
-        result = load_path(path, registry)
+        result = load_path(path, with_named(registry(), [path]))
         errors = [d for d in result.diagnostics if d.is_error]
         if result.process is None or errors:
             raise DefinitionError(errors or result.diagnostics)
         return result.process
-    return load_process_by_id(reference)
+    return load_process_by_id(reference, registry())
 
 
 def _shown(path: Path) -> str:
@@ -41,10 +42,18 @@ def _shown(path: Path) -> str:
 @format_option(Output.DIAGNOSTICS)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line (text format).")
-def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: bool) -> None:
+@click.option("--all-problems", is_flag=True,
+              help="List every problem a local file causes inside its base, not one line for them all.")
+@click.option("--skip-other-yaml", is_flag=True,
+              help="Ignore YAML files that are neither definitions nor scenarios (for pre-commit, which "
+                   "hands over every changed .yaml file).")
+@processes_option
+def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: bool, all_problems: bool,
+             skip_other_yaml: bool) -> None:
     """Check definitions (schema, semantics, conformance to their base) and scenario files.
 
-    With no PATH, checks every definition under the bundled processes/ folder.
+    With no PATH, checks the workspace: the folders on the definitions search path (--processes,
+    $REVIEWFLOW_PATH, ./processes), or the bundled definitions when there is none.
     Exit 0 when clean, 1 when any error is found (or a warning with --strict).
 
     \b
@@ -53,14 +62,20 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate processes/leeds/ --format github
       reviewflow validate my-partnership.yaml --format json
     """
-    from reviewflow.engine.paths import processes_dir
+    from reviewflow.engine.definition.loader import yaml_kind
     from reviewflow.engine.render.diagnostics import Validation
     from reviewflow.engine.scenarios.suite import validate_scenarios
     from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
 
-    targets = list(paths) or [processes_dir()]
-    files = validate_paths(targets).files
-    files += [FileReport(_shown(f), None, validate_scenarios([f])) for f in expand(targets)[1]]
+    search = search_path()
+    chosen = [p for p in paths if not skip_other_yaml or p.is_dir() or yaml_kind(p) is not None]
+    if paths and not chosen:
+        click.echo("no definition or scenario among the files given: nothing to check")
+        raise click.exceptions.Exit(EXIT_OK)
+    roots = search.workspace or search.roots
+    targets = chosen or [root.path for root in roots]
+    files = validate_paths(targets, registry(), all_problems=all_problems).files
+    files += [FileReport(_shown(f), None, validate_scenarios([f], search)) for f in expand(targets)[1]]
     validation = Validation(ValidationReport(files), strict=strict, quiet=quiet)
     echo_rendered(Output.DIAGNOSTICS, output_format, validation)
     raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
@@ -68,27 +83,39 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
 
 @click.command()
 @format_option(Output.PROCESSES)
+@processes_option
 def processes(output_format: str) -> None:
-    """List the bundled process definitions: id, title, base, version, file.
+    """List the process definitions on the search path: id, title, base, version, origin, file.
+
+    ORIGIN says where each was found (option, environment, workspace, bundled); FILE is relative to the
+    working directory, or `bundled:…` for one shipped with reviewflow. A workspace definition with a
+    bundled id replaces the bundled one, which is then not listed.
 
     \b
     Example:
       reviewflow processes
-      reviewflow processes --format json
+      reviewflow processes --processes ../our-definitions --format json
     """
-    from reviewflow.engine.definition.loader import default_registry, load_path
-    from reviewflow.engine.paths import processes_dir
-    from reviewflow.engine.render.process_view import Catalogue
+    from reviewflow.engine.definition.loader import bundled_name, load_path
+    from reviewflow.engine.definition.searchpath import Origin, shown_path
+    from reviewflow.engine.render.process_view import Catalogue, CatalogueEntry
 
-    registry = default_registry()
-    paths = {process_id: registry.path_for(process_id) for process_id in sorted(registry.ids())}
-    loaded = tuple((process_id, path, load_path(path, registry)) for process_id, path in paths.items() if path)
-    echo_rendered(Output.PROCESSES, output_format, Catalogue(processes_dir(), loaded))
+    found = registry()
+    entries = []
+    for process_id in found.ids():
+        path = found.path_for(process_id)
+        if path is None:
+            continue
+        origin = found.origin_of(path) or Origin.OPTION
+        shown = bundled_name(path) if origin is Origin.BUNDLED else shown_path(path, Path.cwd())
+        entries.append(CatalogueEntry(process_id, shown, origin.value, load_path(path, found)))
+    echo_rendered(Output.PROCESSES, output_format, Catalogue(tuple(entries)))
 
 
 @click.command()
 @click.argument("process_ref", metavar="PROCESS")
 @format_option(Output.GUIDE)
+@processes_option
 def show(process_ref: str, output_format: str) -> None:
     """Print the staff guide of a process: stages, who does what, every timescale and decision, with sources.
 
@@ -105,6 +132,7 @@ def show(process_ref: str, output_format: str) -> None:
 @click.command()
 @click.argument("process_ref", metavar="PROCESS")
 @format_option(Output.DIAGRAM)
+@processes_option
 def diagram(process_ref: str, output_format: str) -> None:
     """Draw the stage graph of a process as Mermaid or Graphviz DOT.
 

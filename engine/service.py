@@ -173,14 +173,15 @@ class CaseService:
     def _summary(self, case: Case, row: CaseRow, as_of: date, show_personal: bool,
                  check_newer: bool) -> dict[str, Any]:
         out = summarize(case, as_of, show_personal)
-        out["definition"] = {"hash": row.definition_hash, "version": case.process.version, "newer": None}
+        out["definition"] = {"hash": row.definition_hash, "version": case.process.version,
+                             "file": case.process.file, "newer": None}
         if check_newer:
             try:
                 now = self.current(row.process_id).process
             except (NotFoundError, DefinitionError):
                 now = None  # the file is gone or broken: the case still runs on its stored text
             if now is not None and now.text_hash != row.definition_hash:
-                out["definition"]["newer"] = {"hash": now.text_hash, "version": now.version}
+                out["definition"]["newer"] = {"hash": now.text_hash, "version": now.version, "file": now.file}
         return out
 
     def view(self, ref: str, as_of: date | None = None, show_personal: bool = False) -> CaseView:

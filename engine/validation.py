@@ -78,7 +78,7 @@ def validate_paths(paths: Sequence[Path], registry: Registry | None = None, *,
     named files' folders, so a file can extend a sibling base. Problems a local file causes inside its
     bases are collapsed into one line after the file's own, unless `all_problems` asks for each."""
     definitions, _scenarios = expand(paths)
-    registry = _with_named(registry or default_registry(), paths)
+    registry = with_named(registry or default_registry(), paths)
     reports: list[FileReport] = []
     for path in definitions:
         result = load_path(path, registry)
@@ -129,7 +129,7 @@ def _extends_location(file: str, bundle: dict[str, str]) -> Location | None:
     return None
 
 
-def _with_named(registry: Registry, paths: Sequence[Path]) -> Registry:
+def with_named(registry: Registry, paths: Sequence[Path]) -> Registry:
     """`registry` with the named files and folders in front, and the named files' folders as fallbacks."""
     bundled = processes_dir().resolve()
     named: list[Root] = []

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
-from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from reviewflow.cli import cli
-from reviewflow.engine.definition.model import CalendarSpec, Closure
-from reviewflow.engine.errors import NotFoundError
 
 REPO = Path(__file__).resolve().parent.parent
 REVIEWFLOW = Path(sys.executable).parent / "reviewflow"
@@ -158,37 +154,26 @@ def test_malformed_options_are_usage_errors(args: tuple[str, ...]) -> None:
     assert run(*args).exit_code == 2
 
 
-def fake_loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    processes = {"example-full": types.SimpleNamespace(id="example-full", calendar=CalendarSpec(
-        closures=(Closure(date(2024, 12, 24), "Office closure, Christmas Eve"),)))}
-
-    def load_process_by_id(process_id: str) -> object:
-        if process_id not in processes:
-            raise NotFoundError(f'unknown process "{process_id}"', 'did you mean "example-full"?')
-        return processes[process_id]
-
-    module = types.ModuleType("reviewflow.engine.definition.loader")
-    module.load_process_by_id = load_process_by_id  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reviewflow.engine.definition.loader", module)
+VALID = REPO / "tests" / "definitions" / "valid"
 
 
-def test_process_option_uses_the_definitions_closures(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_loader(monkeypatch)
-    result = run("add", "2024-12-23", "1", "--explain", "--process", "example-full")
+def test_process_option_uses_the_definitions_closures() -> None:
+    # example-full (tests/definitions/valid) closes the office on Christmas Eve 2024
+    where = ["--processes", str(VALID), "--process", "example-full"]
+    result = run("add", "2024-12-23", "1", "--explain", *where)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("2024-12-27 (Fri) is 1 working day after 2024-12-23 (Mon).")
     assert "Tue 2024-12-24  local closure: Office closure, Christmas Eve" in result.stdout
     assert "Calendar of process example-full:" in result.stdout
-    calendar = run_json("is-working-day", "2024-12-24", "--process", "example-full")["calendar"]
+    calendar = run_json("is-working-day", "2024-12-24", *where)["calendar"]
     assert isinstance(calendar, dict) and calendar["process"] == "example-full"
     assert run("is-working-day", "2024-12-24").stdout == "2024-12-24 (Tue) is a working day.\n"
 
 
-def test_unknown_process_is_exit_1_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_loader(monkeypatch)
-    result = run("holidays", "2024", "--process", "exmaple-full")
+def test_unknown_process_is_exit_1_with_a_hint() -> None:
+    result = run("holidays", "2024", "--processes", str(VALID), "--process", "exmaple-full")
     assert result.exit_code == 1
-    assert result.stderr == 'error: unknown process "exmaple-full"\nhint: did you mean "example-full"?\n'
+    assert result.stderr == 'error: no process has the id "exmaple-full"\nhint: did you mean "example-full"?\n'
 
 
 def test_every_command_has_help_with_an_example() -> None:

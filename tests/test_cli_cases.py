@@ -354,9 +354,12 @@ def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(CaseService, "current", newer)
     text = ok(db, "case", "show", REF).stdout
-    assert "A newer version of this definition exists (version 1.1.0, ffffffffffff)" in text
-    assert "Process: leeds-rapid-review version 1.0.0" in text
-    assert as_json(db, "case", "show", REF)["definition"]["newer"] == {"hash": "f" * 64, "version": "1.1.0"}
+    assert ("A newer version of this definition exists in bundled:leeds/leeds-rapid-review.yaml "
+            "(version 1.1.0, ffffffffffff)") in text
+    assert ("Process: leeds-rapid-review version 1.0.0, definition ") in text
+    assert "(opened from bundled:leeds/leeds-rapid-review.yaml)" in text
+    assert as_json(db, "case", "show", REF)["definition"]["newer"] == {
+        "hash": "f" * 64, "version": "1.1.0", "file": "bundled:leeds/leeds-rapid-review.yaml"}
 
 
 # -- verify and tampering -------------------------------------------------------------------------
@@ -468,7 +471,7 @@ def test_json_shapes_match_docs(db: Path) -> None:
     show = as_json(db, "case", "show", REF)
     assert set(show) == SHOW_KEYS
     assert set(show["stage"]) == {"id", "title", "owner"}
-    assert set(show["definition"]) == {"hash", "version", "newer"}
+    assert set(show["definition"]) == {"hash", "version", "file", "newer"}
     assert all(set(a) == ALLOWED_KEYS for a in show["allowed"])
     assert all(set(d) == DEADLINE_KEYS for d in show["deadlines"])
     assert show["tasks"] and all(set(t) == TASK_KEYS for t in show["tasks"])

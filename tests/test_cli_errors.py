@@ -172,7 +172,7 @@ def _into_head(*args: str) -> tuple[int, str, str]:
 
 def test_processes_into_head_is_quiet() -> None:
     _, shown, stderr = _into_head("processes")
-    assert shown.split() == ["ID", "TITLE", "BASE", "VERSION", "FILE"]
+    assert shown.split() == ["ID", "TITLE", "BASE", "VERSION", "ORIGIN", "FILE"]
     assert stderr == ""
 
 

@@ -47,12 +47,17 @@ def test_new_partnership_validates_and_its_starter_scenario_passes(in_tmp: Path,
     assert out.strip().splitlines()[-1] == "1 passed, 0 failed"
 
 
-def test_new_with_dir(tmp_path: Path) -> None:
-    target = tmp_path / "elsewhere"
+def test_new_with_dir_makes_the_workspace_there(in_tmp: Path) -> None:
+    target = in_tmp / "elsewhere"
     code, out = invoke("new", "calderdale", "--extends", "wt2023-national", "--dir", str(target))
     assert code == 0, out
-    code, out = invoke("test", str(target / "calderdale"))
+    assert "cd " in out.splitlines()[-1]  # the next step says to go there
+    assert (target / "processes" / "calderdale" / "calderdale.yaml").is_file()
+    assert (target / ".pre-commit-config.yaml").is_file() and not (in_tmp / "processes").exists()
+    code, out = invoke("test", str(target / "processes" / "calderdale"))
     assert code == 0, out
+    code, out = invoke("--processes", str(target / "processes"), "test")
+    assert code == 0 and "(on elsewhere/processes/calderdale/calderdale.yaml)" in out, out
 
 
 def test_new_refuses_to_overwrite(in_tmp: Path) -> None:

@@ -38,7 +38,8 @@ PACKAGE_LAYERS: dict[str, int] = {
     "reviewflow.engine.scenarios": 5,
     "reviewflow.engine.render": 6,
 }
-TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events"}
+TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events",
+               "reviewflow.engine.dates", "reviewflow.engine.output"}
 
 THIRD_PARTY_HOMES: dict[str, tuple[str, ...]] = {
     "yaml": ("engine/definition/yamlio.py",),

@@ -223,7 +223,8 @@ def test_reviewflow_test_runs_every_bundled_scenario() -> None:
     lines = out.strip().splitlines()
     assert code == 0, out
     assert lines[-1] == f"{len(BUNDLED)} passed, 0 failed"
-    assert any(line.startswith("PASS leeds/scenarios/rag-chain.yaml  Leeds RAG chain") for line in lines)
+    assert any(line.startswith("PASS bundled:leeds/scenarios/rag-chain.yaml  Leeds RAG chain")
+               and line.endswith("(on bundled:leeds/leeds-rapid-review.yaml)") for line in lines)
 
 
 def test_six_working_days_instead_of_five_makes_reviewflow_test_fail(leeds_copy: Path) -> None:

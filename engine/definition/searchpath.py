@@ -83,10 +83,22 @@ def resolve(options: Sequence[str | Path] = (), environ: Mapping[str, str] | Non
         roots.append(Root(local, Origin.WORKSPACE))
     if bundled:
         roots.append(Root(processes_dir(), Origin.BUNDLED))
+    shipped = processes_dir().resolve()
     unique: dict[Path, Root] = {}
     for root in roots:
-        unique.setdefault(root.path.resolve(), root)
+        # In a source checkout ./processes *is* the bundled folder: it stays bundled, not a workspace.
+        real = root.path.resolve()
+        unique.setdefault(real, Root(root.path, Origin.BUNDLED) if real == shipped else root)
     return SearchPath(tuple(unique.values()))
+
+
+def explain(environ: Mapping[str, str], cwd: Path) -> list[str]:
+    """The search path from `cwd` as numbered lines, or the reason it cannot be resolved (for --help)."""
+    try:
+        found = resolve([], environ, cwd)
+    except EngineError as exc:
+        return [f"(cannot be resolved: {exc.message})"]
+    return [f"{number}. {line}" for number, line in enumerate(found.describe(cwd), start=1)]
 
 
 def bundled_only() -> SearchPath:

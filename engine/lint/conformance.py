@@ -371,24 +371,22 @@ def skips_mandatory_gate(ctx: LintContext) -> Iterator[Problem]:
 @rule("C407", "calendar-moves-deadline", Severity.ERROR,
       "A local closure or extra holiday pushes a locked or statutory deadline later than the base's calendar.")
 def calendar_moves_deadline(ctx: LintContext) -> Iterator[Problem]:
-    """
-    A partnership's `calendar:` may close its offices (a Christmas week, say), which is right for its own
-    steps. It may not give more time for a statutory duty: the local authority's 5 working day
-    notification to the National Panel falls due on the national calendar whatever a partnership's office
-    closures are. This rule compares each locked or statutory deadline of the base on the local calendar
-    with the same deadline on the base's calendar, from every anchor date whose count reaches a local-only
-    day, and reports the first closure that makes it later.
+    """A partnership's `calendar:` may close its offices (a Christmas week, say), which is right for its
+    own steps; it may not give more time for a locked or statutory duty of the base, such as the 5 working
+    day notification to the National Panel. Each such deadline is counted on the local calendar and on the
+    base's, from every anchor date whose count reaches a local-only day, and the first closure or extra
+    holiday that makes it later is reported, with the dates.
 
-    Example:
-        calendar:
-          closures:
-            - {date: "2024-12-27", name: "Christmas closure"}
-            - {date: "2024-12-30", name: "Christmas closure"}
-            - {date: "2024-12-31", name: "Christmas closure"}
+    Fix: take the day out of `calendar:`, or record a deviation for the deadline (`deviations: - item:
+    deadlines.notify_panel`) with the reason; the deviation stays visible as a warning in every validation.
 
-    Fix: remove the closure, or record a deviation for the deadline (`deviations: - item:
-    deadlines.notify_panel`) with the reason, if the Panel has agreed to it; the deviation stays visible as
-    a warning in every validation.
+    Passing::
+
+        calendar: {closures: [{date: "2024-12-24", name: "Christmas Eve"}]}   # also closed in the base
+
+    Failing::
+
+        calendar: {closures: [{date: "2024-12-27", name: "Christmas closure"}]}
     """
     yield from _judge(ctx, _findings(ctx, "C407"))
 

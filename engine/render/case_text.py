@@ -190,10 +190,12 @@ def _heading_lines(s: Mapping[str, Any], roles: Mapping[str, str]) -> list[str]:
     lines = [f"Case {s['case']}" + (f" · {s['pseudonym']}" if s.get("pseudonym") else "")]
     definition = s.get("definition") or {}
     hash_text = f", definition {str(definition.get('hash', ''))[:HASH_PREFIX]}" if definition.get("hash") else ""
-    lines.append(f"Process: {s['process']} version {s['version']}{hash_text}")
+    source = f" (opened from {definition['file']})" if definition.get("file") else ""
+    lines.append(f"Process: {s['process']} version {s['version']}{hash_text}{source}")
     newer = definition.get("newer")
     if newer:
-        lines.append(f"  A newer version of this definition exists (version {newer['version']}, "
+        where = f" in {newer['file']}" if newer.get("file") else ""
+        lines.append(f"  A newer version of this definition exists{where} (version {newer['version']}, "
                      f"{str(newer['hash'])[:HASH_PREFIX]}); this case stays on the version it was opened with.")
     lines.append(f"Opened: {day(s.get('opened'))}")
     lines.append(as_of_line(s["as_of"], s["as_of_source"] == "last_event"))

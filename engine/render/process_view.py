@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Role, Stage
@@ -158,24 +157,32 @@ def process_json(process: Process) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Catalogue:
-    """Definitions by id, each with its file and what loading it gave."""
+class CatalogueEntry:
+    """One definition on the search path: its id, the file as users name it, where it was found."""
 
-    root: Path  # files are shown relative to its parent (processes/leeds/…)
-    loaded: tuple[tuple[str, Path, LoadResult], ...]
+    process_id: str
+    file: str
+    origin: str  # option | environment | workspace | bundled
+    result: LoadResult
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    entries: tuple[CatalogueEntry, ...]
 
 
 def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
     rows = []
-    for process_id, path, result in catalogue.loaded:
-        process = result.process
+    for entry in catalogue.entries:
+        process = entry.result.process
         rows.append({
-            "id": process_id,
+            "id": entry.process_id,
             "title": process.title if process else "(invalid: run reviewflow validate)",
             "base": process.extends if process else None,
             "version": process.version if process else None,
-            "file": _shown(path, catalogue.root.parent),
-            "valid": not any(d.is_error for d in result.diagnostics),
+            "origin": entry.origin,
+            "file": entry.file,
+            "valid": not any(d.is_error for d in entry.result.diagnostics),
         })
     return {"processes": rows}
 
@@ -184,12 +191,8 @@ def catalogue_text(catalogue: Catalogue) -> str:
     rows = catalogue_json(catalogue)["processes"]
     if not rows:
         return "no process definitions found"
-    headers = ("ID", "TITLE", "BASE", "VERSION", "FILE")
-    table = [(r["id"], r["title"], r["base"] or "—", r["version"] or "—", r["file"]) for r in rows]
+    headers = ("ID", "TITLE", "BASE", "VERSION", "ORIGIN", "FILE")
+    table = [(r["id"], r["title"], r["base"] or "—", r["version"] or "—", r["origin"], r["file"]) for r in rows]
     widths = [max(len(str(row[i])) for row in [headers, *table]) for i in range(len(headers))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
                      for row in [headers, *table])
-
-
-def _shown(path: Path, base: Path) -> str:
-    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)

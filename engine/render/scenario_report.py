@@ -25,7 +25,8 @@ def summary_line(results: Sequence[ScenarioResult]) -> str:
 
 def result_line(result: ScenarioResult) -> str:
     verdict = "PASS" if result.passed else "FAIL"
-    return f"{verdict} {result.file}  {result.title}"
+    against = f"  (on {result.definition})" if result.definition else ""
+    return f"{verdict} {result.file}  {result.title}{against}"
 
 
 def result_details(result: ScenarioResult) -> str:
@@ -76,6 +77,9 @@ def junit_report(report: ScenarioReport, suite_name: str = "reviewflow scenarios
         classname = (result.process or result.file.split("/", 1)[0]).replace(".", "_")
         case = ET.SubElement(suite, "testcase", classname=classname, name=f"{result.file}: {result.title}",
                              file=result.file, time=f"{result.seconds:.3f}")
+        if result.definition:
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="definition", value=result.definition)
         if result.invalid:
             element = ET.SubElement(case, "error", message=f"invalid scenario file ({len(result.diagnostics)} problem(s))",
                                     type="invalid")
