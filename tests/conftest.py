@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from installed import Installed, install
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,3 +34,9 @@ def private_environment(cache_dir: Path) -> Iterator[None]:
         patch.delenv(name, raising=False)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel, built once per session and installed into a fresh venv (tests/installed.py)."""
+    return install(tmp_path_factory.mktemp("wheel"))

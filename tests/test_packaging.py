@@ -12,14 +12,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from installed import ROOT, Installed, build, install, source_copy
+from installed import ROOT, Installed, build, source_copy
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    return install(tmp_path_factory.mktemp("wheel"))
 
 
 def test_the_wheel_installs_nothing_at_the_top_level_but_reviewflow(installed: Installed) -> None:
