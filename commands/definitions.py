@@ -92,7 +92,7 @@ def processes(output_format: str) -> None:
     bundled id replaces the bundled one, which is then not listed.
 
     \b
-    Example:
+    Examples:
       reviewflow processes
       reviewflow processes --processes ../our-definitions --format json
     """
