@@ -8,6 +8,7 @@ reports, with what is allowed now.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,14 @@ def register(cli: click.Group) -> None:
 
 def echo_write(report: WriteReport) -> None:
     echo_rendered(Output.WRITE, default_format(Output.WRITE), report)
+    click.echo(next_step(report.ref))
+
+
+def next_step(ref: str) -> str:
+    """The command that shows what may be done now, with the same store option the user typed."""
+    given = click.get_current_context().params.get("db_path")
+    store = f" --db {shlex.quote(given)}" if given else ""
+    return f"Next: `reviewflow case show {shlex.quote(ref)}{store}` lists what is allowed now."
 
 
 @case_group.command("open")

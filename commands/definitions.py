@@ -75,7 +75,8 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
     roots = search.workspace or search.roots
     targets = chosen or [root.path for root in roots]
     files = validate_paths(targets, registry(), all_problems=all_problems).files
-    files += [FileReport(_shown(f), None, validate_scenarios([f], search)) for f in expand(targets)[1]]
+    reported = {f.process_id for f in files if f.process_id and not f.ok}
+    files += [FileReport(_shown(f), None, validate_scenarios([f], search, reported)) for f in expand(targets)[1]]
     validation = Validation(ValidationReport(files), strict=strict, quiet=quiet)
     echo_rendered(Output.DIAGNOSTICS, output_format, validation)
     raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
@@ -110,6 +111,11 @@ def processes(output_format: str) -> None:
         shown = bundled_name(path) if origin is Origin.BUNDLED else shown_path(path, Path.cwd())
         entries.append(CatalogueEntry(process_id, shown, origin.value, load_path(path, found)))
     echo_rendered(Output.PROCESSES, output_format, Catalogue(tuple(entries)))
+    if found.diagnostics:  # two workspace files claim one id: the listing shows only the first
+        from reviewflow.engine.render.diagnostics import diagnostics_text
+
+        click.echo(diagnostics_text(found.diagnostics), err=True)
+        raise click.exceptions.Exit(EXIT_PROBLEM)
 
 
 @click.command()

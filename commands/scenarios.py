@@ -108,7 +108,7 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
             f"{partnership!r} is not kebab-case; use lower-case letters and digits joined by hyphens, "
             "e.g. north-yorkshire", param_hint="PARTNERSHIP")
     directory.mkdir(parents=True, exist_ok=True)
-    for item in scaffold(partnership, base, directory, search_path()):
+    for item in scaffold(partnership, base, directory, search_path(cwd=directory)):
         state = "created" if item.written else "kept   "
         click.echo(f"{state} {shown_path(item.path, Path.cwd())}")
     where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "

@@ -37,13 +37,15 @@ def processes_option(func: F) -> F:
                         callback=_remember, is_eager=True, help=PROCESSES_HELP)(func)
 
 
-def search_path(ctx: click.Context | None = None) -> SearchPath:
-    """The search path of this invocation: --processes, $REVIEWFLOW_PATH, ./processes, bundled."""
+def search_path(ctx: click.Context | None = None, cwd: Path | None = None) -> SearchPath:
+    """The search path of this invocation: --processes, $REVIEWFLOW_PATH, ./processes, bundled.
+
+    `cwd` is the folder whose `processes/` counts (another workspace, for `new --dir`)."""
     from reviewflow.engine.definition import searchpath
 
     ctx = ctx or click.get_current_context()
-    options = ctx.find_root().meta.get(_KEY, [])
-    return searchpath.resolve(options, os.environ, Path.cwd())
+    options = [Path(o).absolute() for o in ctx.find_root().meta.get(_KEY, [])]
+    return searchpath.resolve(options, os.environ, (cwd or Path.cwd()).absolute())
 
 
 def registry(ctx: click.Context | None = None) -> Registry:

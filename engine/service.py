@@ -33,6 +33,7 @@ from reviewflow.engine.definition.loader import (
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
+from reviewflow.engine.lint import lint_process
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
@@ -132,14 +133,19 @@ class CaseService:
 
     # ------------------------------------------------------------------------------ definitions
 
-    def current(self, process_id: str) -> LoadResult:
-        """The definition as it is in the files now (raises NotFoundError / DefinitionError)."""
+    def current(self, process_id: str, *, linted: bool = False) -> LoadResult:
+        """The definition as it is in the files now (raises NotFoundError / DefinitionError).
+
+        With `linted`, a definition that `reviewflow validate` rejects (a loosened statutory deadline,
+        say) is refused too: no case may start on it."""
         path = self.registry.path_for(process_id)
         if path is None:
             raise NotFoundError(f'no process has the id "{process_id}"',
                                 did_you_mean(process_id, self.registry.ids()) or "no definitions were found")
         result = load_path(path, self.registry)
         errors = [d for d in result.diagnostics if d.is_error]
+        if result.process is not None and not errors and linted:
+            errors = [d for d in lint_process(result.process, result.base) if d.is_error]
         if result.process is None or errors:
             raise DefinitionError(errors or result.diagnostics)
         return result
@@ -252,7 +258,7 @@ class CaseService:
         if at > today:
             raise RefusedError(f"the date {at.isoformat()} is after today ({today.isoformat()})",
                                "record what has happened, on the day it happened")
-        result = self.current(process_id)
+        result = self.current(process_id, linted=True)
         process = result.process
         assert process is not None  # current() raised otherwise
         event = actions.open_case(process, ref, at, by, fields, pseudonym, actor)

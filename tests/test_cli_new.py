@@ -104,3 +104,19 @@ def test_help_has_examples() -> None:
     for command in ("new", "test"):
         code, out = invoke(command, "--help")
         assert code == 0 and "Example" in out and f"reviewflow {command}" in out
+
+
+def test_new_with_dir_checks_ids_against_that_workspace(in_tmp: Path) -> None:
+    target = in_tmp / "theirs"
+    assert invoke("new", "devon", "--extends", "wt2023-national", "--dir", str(target))[0] == 0
+    code, out = invoke("new", "devon", "--extends", "wt2023-national", "--dir", str(target))
+    assert code == 1 and "already exists" in out
+
+
+def test_processes_exits_1_naming_both_files_when_two_workspace_files_share_an_id(in_tmp: Path) -> None:
+    assert invoke("new", "devon", "--extends", "wt2023-national")[0] == 0
+    original = in_tmp / "processes" / "devon" / "devon.yaml"
+    (in_tmp / "processes" / "copy.yaml").write_text(original.read_text())
+    result = CliRunner().invoke(cli, ["processes"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "L103" in result.stderr and "processes/devon/devon.yaml" in result.stderr

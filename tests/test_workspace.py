@@ -223,7 +223,7 @@ def test_new_makes_a_workspace_that_validates_and_tests_clean(tmp_path: Path, mo
     assert written == {
         "processes/devon/devon.yaml": True, "processes/devon/scenarios/starter.yaml": True,
         "schemas/process.schema.json": True, "schemas/scenario.schema.json": True,
-        "README.md": False, "requirements.txt": True, ".pre-commit-config.yaml": True,
+        "README.md": False, "requirements.txt": True, ".gitignore": True, ".pre-commit-config.yaml": True,
         ".github/workflows/reviewflow.yml": True}
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == "# Ours\n"
     search = searchpath.resolve([], {}, tmp_path)
@@ -262,3 +262,42 @@ def test_yaml_kind_tells_definitions_and_scenarios_from_other_yaml(tmp_path: Pat
 
 def test_dates_in_this_file_are_real() -> None:
     assert date(2024, 12, 22).weekday() == 6  # Sunday, as the closure test's comment says
+
+
+# --- what validate rejects, nothing runs on ---------------------------------------------------------------
+
+
+LOOSENED = "deadlines:\n  notify_panel:\n    due: {working_days: 9, after: became_aware}\n"
+
+
+def test_no_case_opens_on_a_definition_that_validate_rejects(tmp_path: Path) -> None:
+    from reviewflow.engine.errors import DefinitionError
+    from reviewflow.engine.service import CaseService
+    from reviewflow.engine.store import open_store
+
+    write(tmp_path / "processes" / "devon.yaml", local_definition("devon-rapid-review", LOOSENED))
+    service = CaseService(open_store(":memory:"), Registry.for_search_path(searchpath.resolve([], {}, tmp_path)))
+    with pytest.raises(DefinitionError) as caught:
+        service.open("devon-rapid-review", "DEV-1", date(2024, 3, 4), "local_authority",
+                     {"harm": "seriously_harmed", "abuse_or_neglect": True}, "Child A")
+    assert sorted(d.code for d in caught.value.diagnostics) == ["C403", "C404"]
+    assert service.cases() == []
+
+
+def test_a_scenario_on_a_definition_that_validate_rejects_is_invalid_not_passed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    scaffold("devon", "wt2023-national", tmp_path, searchpath.resolve([], {}, tmp_path))
+    definition = tmp_path / "processes" / "devon" / "devon.yaml"
+    definition.write_text(definition.read_text(encoding="utf-8") + "\n" + LOOSENED, encoding="utf-8")
+    run = run_paths([], searchpath.resolve([], {}, tmp_path))
+    [result] = run.results
+    assert not run.ok and result.invalid
+    assert [d.code for d in result.diagnostics] == ["T711"]
+    assert "is invalid" in result.diagnostics[0].message and "C404 locked deadlines.notify_panel" in result.diagnostics[0].message
+
+
+def test_new_writes_a_gitignore_that_keeps_case_stores_out(tmp_path: Path) -> None:
+    scaffold("devon", "wt2023-national", tmp_path, searchpath.resolve([], {}, tmp_path))
+    ignored = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "*.db" in ignored and "*.db-wal" in ignored and "scenario-results.xml" in ignored

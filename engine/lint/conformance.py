@@ -230,7 +230,8 @@ def _skipped_gates(ctx: LintContext, base: Process) -> Iterator[Finding]:
 
 
 def _calendar_moves(ctx: LintContext, base: Process) -> Iterator[Finding]:
-    """Local closures and extra holidays must not push a locked or statutory deadline past the base's date.
+    """Local closures and extra holidays must not push a locked, statutory or guidance deadline of the base
+    past the base's date (C403 forbids loosening those by rule; this forbids it by calendar).
 
     Checked on every anchor date from which the deadline's count can reach a local-only day, so the
     finding holds for every date the definition could run, not only the years the lint happens to try.
@@ -242,7 +243,7 @@ def _calendar_moves(ctx: LintContext, base: Process) -> Iterator[Finding]:
     local_calendar = calendar_for(ctx.process.calendar)
     for base_deadline in base.deadlines.values():
         deadline = ctx.process.deadlines.get(base_deadline.id)
-        if deadline is None or not (base_deadline.locked or base_deadline.weight is Weight.STATUTORY):
+        if deadline is None or not (base_deadline.locked or base_deadline.weight.rank >= Weight.GUIDANCE.rank):
             continue
         for closure in local_days:
             moved = first_move(base_calendar, local_calendar, base_deadline.rule, closure.on)
@@ -251,7 +252,8 @@ def _calendar_moves(ctx: LintContext, base: Process) -> Iterator[Finding]:
             anchor, theirs, mine = moved
             yield Finding(
                 f"deadlines.{deadline.id}",
-                f"local {closure.name or 'closure'} on {closure.on.isoformat()} moves {base_deadline.weight.value} "
+                f"the local day off {closure.on.isoformat()} ({closure.name or 'no name'}) moves "
+                f"{base_deadline.weight.value} "
                 f"deadline {deadline.id} later than the base allows: when {base_deadline.rule.anchor} is on "
                 f"{anchor.isoformat()} it falls due {mine.isoformat()} instead of {theirs.isoformat()}",
                 closure.location if closure.location.line else ctx.process_location,
@@ -369,11 +371,12 @@ def skips_mandatory_gate(ctx: LintContext) -> Iterator[Problem]:
 
 
 @rule("C407", "calendar-moves-deadline", Severity.ERROR,
-      "A local closure or extra holiday pushes a locked or statutory deadline later than the base's calendar.")
+      "A local closure or extra holiday pushes a statutory or guidance deadline later than the base's calendar.")
 def calendar_moves_deadline(ctx: LintContext) -> Iterator[Problem]:
     """A partnership's `calendar:` may close its offices (a Christmas week, say), which is right for its
-    own steps; it may not give more time for a locked or statutory duty of the base, such as the 5 working
-    day notification to the National Panel. Each such deadline is counted on the local calendar and on the
+    own steps; it may not give more time for a statutory or guidance deadline of the base, such as the 5
+    working day notification to the National Panel or the 15 working day rapid review, any more than a
+    rule may loosen them (C403). Each such deadline is counted on the local calendar and on the
     base's, from every anchor date whose count reaches a local-only day, and the first closure or extra
     holiday that makes it later is reported, with the dates.
 

@@ -290,5 +290,4 @@ def write_text(report: WriteReport) -> str:
                          f"{status}")
     for t in r.tasks:
         lines.append(f"Task: {t.title} for {t.member}" + (f", due {day(t.due)}" if t.due else ""))
-    lines.append(f"Next: `reviewflow case show {r.ref}` lists what is allowed now.")
     return "\n".join(lines)

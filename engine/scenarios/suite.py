@@ -16,7 +16,7 @@ text, JSON and JUnit renderings are in `engine.render.scenario_report`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.definition.searchpath import Origin, Root, SearchPath, bundled_only
 from reviewflow.engine.errors import CodeInfo, Diagnostic, EngineError, Location, Severity, did_you_mean
+from reviewflow.engine.lint import lint_process
 from reviewflow.engine.paths import processes_dir
 from reviewflow.engine.scenarios.check import CODES as CHECK_CODES
 from reviewflow.engine.scenarios.check import check_against_process, check_structure
@@ -152,6 +153,13 @@ class ProcessSource:
                 did_you_mean(process_id, registry.ids()) or exc.hint)], registry)
         path = registry.path_for(process_id)
         assert path is not None  # load_process_by_id found it
+        lint_errors = [d for d in lint_process(process, _base_of(process, registry)) if d.is_error]
+        if lint_errors:
+            first = lint_errors[0]
+            return Resolved(None, [CHECK_CODES["T711"].diagnostic(
+                f"process {process_id} is invalid: {first.location}: {first.code} {first.message}", where,
+                f"run `reviewflow validate {first.location.file}`: a scenario proves nothing on a definition "
+                "that no case may open on")], registry)
         origin = registry.origin_of(path)
         shown = loader.bundled_name(path) if origin is Origin.BUNDLED else display_name(path)
         problems = []
@@ -160,6 +168,12 @@ class ProcessSource:
                 f'process "{process_id}" is the bundled definition {shown}, not one of your workspace', where,
                 f"to test your own version, copy it into the workspace: `reviewflow copy {process_id}`"))
         return Resolved(process, problems, registry, shown, origin)
+
+
+def _base_of(process: Process, registry: Any) -> Process | None:
+    from reviewflow.engine.definition import loader
+
+    return loader.load_process_by_id(process.extends, registry) if process.extends else None
 
 
 def _relocate(diagnostic: Diagnostic, where: Location) -> Diagnostic:
@@ -235,13 +249,22 @@ def load_scenario(path: str | Path, source: ProcessSource | None = None) -> Load
     return Loaded(parse_scenario(data, name, locate, locate_key), problems, resolved)
 
 
-def validate_scenarios(paths: Iterable[str | Path], search: SearchPath | None = None) -> list[Diagnostic]:
-    """Every problem in the scenario files under `paths` (files or folders), for `reviewflow validate`."""
+def validate_scenarios(paths: Iterable[str | Path], search: SearchPath | None = None,
+                       reported: Collection[str] = ()) -> list[Diagnostic]:
+    """Every problem in the scenario files under `paths` (files or folders), for `reviewflow validate`.
+
+    `reported` names processes whose own problems the same validation already lists: a scenario of
+    one of them is not reported again as T711 (one cause, said once)."""
     files, problems = discover(list(paths), search)
     source = ProcessSource(search or bundled_only())
     for path in files:
-        problems.extend(load_scenario(path, source).diagnostics)
+        found = load_scenario(path, source).diagnostics
+        problems.extend(d for d in found if not (d.code == "T711" and _names_process(d, reported)))
     return sorted(problems, key=Diagnostic.sort_key)
+
+
+def _names_process(diagnostic: Diagnostic, process_ids: Collection[str]) -> bool:
+    return any(diagnostic.message.startswith(f"process {pid} ") for pid in process_ids)
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -46,6 +46,15 @@ def requirements_text() -> str:
             f"reviewflow=={reviewflow_version()}\n")
 
 
+GITIGNORE_TEXT = """\
+# Case records are about children: a case store never goes into this repository (README.md).
+*.db
+*.db-wal
+*.db-shm
+# Reports written by CI
+scenario-results.xml
+"""
+
 PRE_COMMIT_TEXT = """\
 # Checks before each commit, with the reviewflow that requirements.txt installs (README.md):
 #   python -m pip install -r requirements.txt pre-commit && pre-commit install
@@ -132,7 +141,12 @@ before each commit (`.pre-commit-config.yaml`) and in CI (`.github/workflows/rev
 `requirements.txt` pins the reviewflow release; upgrade it deliberately, run both checks, and commit.
 
 ## Running a case
-    reviewflow case open {partnership} REF-2024-001 --at 2024-03-04 --by local_authority --pseudonym "Child A" ...
+Case records are about children: keep the case store outside this repository (`.gitignore` refuses
+`*.db` files here), e.g. on the business unit's protected drive or in the partnership's PostgreSQL:
+
+    export REVIEWFLOW_DB=/secure/cases/{partnership}.db
+    reviewflow case open {partnership} REF-2024-001 --at 2024-03-04 --by local_authority --pseudonym "Child A" \\
+        --set harm=seriously_harmed --set abuse_or_neglect=true
     reviewflow case show REF-2024-001
 
 A case keeps the exact text of the definition it was opened with; `reviewflow case show` says when this

@@ -3,7 +3,7 @@
     processes/<partnership>/<partnership>.yaml          extends the chosen base; TODO comments
     processes/<partnership>/scenarios/starter.yaml      opens a case and checks where it starts
     schemas/*.schema.json                               vendored, so editors find them on any machine
-    README.md, requirements.txt, .pre-commit-config.yaml, .github/workflows/reviewflow.yml
+    README.md, requirements.txt, .gitignore, .pre-commit-config.yaml, .github/workflows/reviewflow.yml
 
 The generated files pass `reviewflow validate` and `reviewflow test` as they are, from the installed tool.
 The definition and scenario are never overwritten (an existing one stops `new` before anything is
@@ -203,6 +203,7 @@ def scaffold(partnership: str, base_id: str, workspace: Path, search: SearchPath
         files.Planned(workspace / "README.md", files.readme_text(
             name, partnership, base.id, definition.relative_to(workspace), starter.relative_to(workspace))),
         files.Planned(workspace / "requirements.txt", files.requirements_text()),
+        files.Planned(workspace / ".gitignore", files.GITIGNORE_TEXT),
         files.Planned(workspace / files.PRE_COMMIT_CONFIG, files.PRE_COMMIT_TEXT),
         files.Planned(workspace / files.CI_WORKFLOW, files.CI_TEXT),
     ]
