@@ -12,8 +12,10 @@ import sys
 import traceback
 
 import click
+from reviewflow.commands import admin as admin_commands
 from reviewflow.commands import calendar as calendar_commands
 from reviewflow.commands import cases as case_commands
+from reviewflow.commands import db as db_commands
 from reviewflow.commands import definitions as definition_commands
 from reviewflow.commands import scenarios as scenario_commands
 from reviewflow.commands.common import EXIT_BUG, EXIT_PROBLEM, EXIT_USAGE, echo_error
@@ -41,6 +43,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 for module in (definition_commands, calendar_commands, case_commands, scenario_commands):
     module.register(cli)
+db_commands.register(cli)
+admin_commands.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

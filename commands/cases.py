@@ -55,10 +55,10 @@ def _service(db_path: str | None, *, create: bool = False) -> Iterator[CaseServi
     """
     from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.service import CaseService
-    from reviewflow.engine.store import open_store
+    from reviewflow.engine.store import is_database_url, open_store
 
     path = resolve_db_path(db_path)
-    if not create and path != ":memory:" and not os.path.exists(path):
+    if not create and path != ":memory:" and not is_database_url(path) and not os.path.exists(path):
         raise NotFoundError(f"there is no event store at {path}",
                             "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
     store = open_store(path)
@@ -100,10 +100,13 @@ def _with_allowed(svc: CaseService, ref: str, as_of: date, action: Callable[[], 
     """Run a write; a refusal gets the case's allowed actions (grouped for reading) attached."""
     from reviewflow.engine.cases.allowed import allowed_actions
     from reviewflow.engine.errors import RefusedError
+    from reviewflow.engine.store import AccessRefusedError
 
     try:
         return action()
     except RefusedError as exc:
+        if isinstance(exc, AccessRefusedError):  # the database refused the login: the engine's list is not its
+            raise
         try:
             case, _ = svc.case(ref)
             actions = allowed_actions(case, as_of)
@@ -187,12 +190,15 @@ def case_group() -> None:
 @click.argument("ref", metavar="REF")
 @click.option("--pseudonym", default=None, metavar="TEXT",
               help='How reports name the child, e.g. "Child B" (never a name). Or --set pseudonym=….')
+@click.option("--partnership", metavar="KEY", default=None,
+              help="The partnership the case belongs to for good (default: the folder of the definition "
+                   "file, e.g. leeds); on PostgreSQL it decides who may see the case and act in it.")
 @_set_option
 @_actor_option
 @_write_options
 @reports_problems
-def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[str, ...], actor: str | None,
-                 at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
+def open_command(process_id: str, ref: str, pseudonym: str | None, partnership: str | None, sets: tuple[str, ...],
+                 actor: str | None, at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Open case REF under PROCESS (the day the local authority or partnership became aware).
 
     The definition's required fields must be given with --set. The case stays on this exact version of
@@ -220,7 +226,7 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[s
         if at > as_of:
             raise RefusedError(f"the date {at.isoformat()} is after today ({as_of.isoformat()})",
                                "record what has happened, on the day it happened")
-        case = svc.open(process_id, ref, at, by, fields, str(name), actor)
+        case = svc.open(process_id, ref, at, by, fields, str(name), actor, partnership)
         _report_write(case, as_of)
 
 

@@ -136,8 +136,16 @@ class Backend:
         assert self.server is not None and self.database is not None
         return PostgresStore(self.server.database_url(self.database, login), **options)
 
+    @property
+    def admin_location(self) -> str:
+        """Where whoever may import and grant opens the store: the SQLite file; the owner's URL."""
+        if self.server is None:
+            return self.location
+        assert self.database is not None
+        return self.server.database_url(self.database)
+
     def admin(self) -> Store:
-        """Whoever may import and grant: the SQLite file's user; the owner on PostgreSQL."""
+        """The store as whoever may import and grant: the SQLite file's user; the owner on PostgreSQL."""
         return self.open() if self.server is None else self.open_as(None)
 
     def raw(self, sql: str, params: Sequence[Any] = (), *, triggers: bool = False) -> list[tuple[Any, ...]]:

@@ -282,10 +282,18 @@ class PostgresStore:
         self._refuse_version(version, upgrade)
         if version == SCHEMA_VERSION:
             return
-        create_denied = (f"there is no reviewflow store in this database and login {self.principal} may not "
-                         "create one or upgrade it: the owner login runs `reviewflow db migrate --db "
-                         "postgresql://OWNER@…`")
-        with self._db(create_denied) as conn, conn.transaction():
+        try:
+            self._apply_migrations(upgrade)
+        except AccessRefusedError as exc:
+            what = "there is no reviewflow store in this database" if version == 0 else \
+                f"the store has schema version {version}, not {SCHEMA_VERSION}"
+            raise AccessRefusedError(f"{what}, and login {self.principal} may not create or upgrade it",
+                                     hint="the owner login does, once: reviewflow db migrate --db "
+                                          "postgresql://OWNER@HOST/DATABASE") from exc
+
+    def _apply_migrations(self, upgrade: bool) -> None:
+        applied: list[int] = []
+        with self._db() as conn, conn.transaction():
             # Under the lock, again: another process may have migrated while we waited.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             version = self._version(conn)
@@ -304,7 +312,8 @@ class PostgresStore:
                         conn.execute(statement)
                     conn.execute(f"INSERT INTO {SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)",
                                  (number, name))
-                    self.applied_migrations.append(number)
+                    applied.append(number)
+        self.applied_migrations += applied
 
     def info(self) -> StoreInfo:
         with self._db() as conn:
@@ -412,7 +421,9 @@ class PostgresStore:
     def _unknown_case(self, ref: str, exc: NotFoundError | None = None) -> NoReturn:
         # Only the cases this login may see are suggested: row-level security filters this query too.
         refs = [str(r[0]) for r in self._rows(f"SELECT ref FROM {SCHEMA}.cases")]
-        raise NotFoundError(f'unknown case "{ref}"', hint=did_you_mean(ref, refs)) from exc
+        hint = did_you_mean(ref, refs) or (f"login {self.principal} sees only the cases of partnerships it holds a "
+                                           "role in (`reviewflow admin members` lists them)")
+        raise NotFoundError(f'unknown case "{ref}"', hint=hint) from exc
 
     def case(self, ref: str) -> CaseRow:
         rows = self._rows(f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE ref = %s", (ref,))

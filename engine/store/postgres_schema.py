@@ -15,7 +15,8 @@ Who may do what is decided here, by the database, not by the client:
 - row-level security shows a login only the cases, events and deadlines of its partnerships, and
   only its own memberships;
 - members of `reviewflow_admin` may grant and revoke memberships and import whole cases
-  (`grant_role`, `revoke_role`, `import_case`); they need not be able to read any case;
+  (`grant_role`, `revoke_role`, `import_case`); row-level security shows them the cases of their own
+  partnerships only, like anyone else;
 - triggers refuse UPDATE and DELETE of events, definitions and the membership log even by the owner,
   so a hand-run statement cannot slip through; `reviewflow case verify` detects whatever a superuser
   does around them.
@@ -413,8 +414,10 @@ _SECURITY = [
     # Reading only: every write is a function call below.
     f"GRANT SELECT ON {SCHEMA}.definitions, {SCHEMA}.definition_files, {SCHEMA}.cases, {SCHEMA}.events, "
     f"{SCHEMA}.open_deadlines, {SCHEMA}.memberships, {SCHEMA}.schema_migrations TO {APP_ROLE}",
-    f"GRANT SELECT ON {SCHEMA}.memberships, {SCHEMA}.membership_log, {SCHEMA}.schema_migrations, "
-    f"{SCHEMA}.definitions TO {ADMIN_ROLE}",
+    # An administrator reads cases like anyone else: those of the partnerships it is a member of.
+    f"GRANT SELECT ON {SCHEMA}.definitions, {SCHEMA}.definition_files, {SCHEMA}.cases, {SCHEMA}.events, "
+    f"{SCHEMA}.open_deadlines, {SCHEMA}.memberships, {SCHEMA}.membership_log, {SCHEMA}.schema_migrations "
+    f"TO {ADMIN_ROLE}",
     f"GRANT EXECUTE ON FUNCTION {SCHEMA}.save_definition(text, text, text, text[], text[]), "
     f"{SCHEMA}.open_case(text, text, text, text, text, text, boolean, text, jsonb), "
     f"{SCHEMA}.append_events(text, text[], integer, text, boolean, jsonb), "
