@@ -2,6 +2,7 @@
 # A throw-away PostgreSQL cluster for the tests and benchmarks, the same one in CI and on a laptop.
 #
 #   scripts/pg-cluster.sh install              # apt-get update && apt-get install -y postgresql (root only)
+#   scripts/pg-cluster.sh ensure               # install only if the server binaries are missing
 #   eval "$(scripts/pg-cluster.sh start)"      # sets REVIEWFLOW_TEST_PG (the URL) and REVIEWFLOW_PG_CLUSTER
 #   scripts/pg-cluster.sh restart-immediate "$REVIEWFLOW_PG_CLUSTER"   # a server crash (the crash tests)
 #   scripts/pg-cluster.sh stop "$REVIEWFLOW_PG_CLUSTER"                # stop it and delete its data
@@ -47,6 +48,11 @@ cmd_install() {
   apt-get update -qq
   apt-get install -y -qq postgresql >/dev/null
   bindir >/dev/null
+}
+
+cmd_ensure() {
+  if ( bindir >/dev/null 2>&1 ); then return; fi
+  cmd_install
 }
 
 cmd_start() {
@@ -100,8 +106,9 @@ cmd_stop() {
 
 case "${1:-}" in
   install) cmd_install ;;
+  ensure) cmd_ensure ;;
   start) shift; cmd_start "$@" ;;
   restart-immediate) shift; cmd_restart_immediate "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) echo "usage: $0 install | start [DIR] | restart-immediate DIR | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 install | ensure | start [DIR] | restart-immediate DIR | stop DIR" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
@@ -168,6 +169,9 @@ def test_db_migrate_and_info(backend: Backend, tmp_path: Path) -> None:
     again = ok(backend.admin_location, "db", "migrate").stdout
     assert "already up to date" in again
     info = json.loads(ok(backend.location, "db", "info", "--format", "json").stdout)
+    assert set(info) == {"backend", "location", "schema_version", "code_schema_version", "recorded_as",
+                         "roles_enforced"}
+    assert all(f"| `{key}` |" in (ROOT / "docs" / "json.md").read_text(encoding="utf-8") for key in info)
     assert info["backend"] == backend.name and info["schema_version"] == info["code_schema_version"]
     assert info["roles_enforced"] is (backend.name == "postgresql")
     if backend.name == "postgresql":
@@ -204,6 +208,10 @@ def test_admin_grant_revoke_and_members(pg_server: PgServer) -> None:
         assert "reviewflow_admin" in refused.stderr
         assert "no database login" in problem(owner, "admin", "grant", "nobody", "rag", "--partnership",
                                               "leeds").stderr
+        assert '"Leeds" is not a partnership key' in problem(owner, "admin", "grant", BOB, "rag", "--partnership",
+                                                            "Leeds").stderr
+        assert '"rag; drop" is not a role id' in problem(owner, "admin", "grant", BOB, "rag; drop",
+                                                        "--partnership", "leeds").stderr
         assert "no longer" in ok(owner, "admin", "revoke", BOB, "rag", "--partnership", "leeds").stdout
         assert "no memberships in partnership leeds" in ok(owner, "admin", "members", "--partnership", "leeds").stdout
     finally:
@@ -240,16 +248,23 @@ def test_a_case_command_refused_by_the_database_says_what_to_ask_for(pg_server: 
 
 @pytest.mark.slow
 def test_the_demo_runs_against_postgres(pg_server: PgServer) -> None:
-    """`REVIEWFLOW_DB=postgresql://… make demo`, twice on one database: the second takes the next reference."""
+    """`REVIEWFLOW_DB=postgresql://… make demo` on a database that already holds LEEDS-DEMO-001 (a shared
+    store's cases are never deleted): it runs the whole tour on the next free reference."""
     database = pg_server.fresh_database(template=False)
     try:
-        env = {**os.environ, "REVIEWFLOW_DB": pg_server.database_url(database)}
-        for case in ("LEEDS-DEMO-001", "LEEDS-DEMO-002"):
-            result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], env=env, cwd=ROOT,
-                                    capture_output=True, text=True, timeout=300)
-            assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-            assert f"case {case}" in result.stdout and "1 case, 7 events: every chain verifies" in result.stdout
-            assert "admin grant" in result.stdout and "Traceback" not in result.stdout + result.stderr
+        owner = pg_server.database_url(database)
+        ok(owner, "admin", "grant", "postgres", "local_authority", "--partnership", "leeds")
+        ok(owner, *demo.STEPS[2][1])
+        env = {**os.environ, "REVIEWFLOW_DB": owner}
+        result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], env=env, cwd=ROOT,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        assert "(PostgreSQL), case LEEDS-DEMO-002" in result.stdout and "postgres:***@" in result.stdout
+        assert "1 case, 7 events: every chain verifies" in result.stdout
+        assert "$ reviewflow admin grant postgres rag --partnership leeds" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+        password = urlsplit(pg_server.url).password
+        assert password and password not in result.stdout + result.stderr
     finally:
         pg_server.drop(database)
 

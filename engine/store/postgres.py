@@ -30,7 +30,14 @@ from itertools import groupby
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from reviewflow.engine.errors import EngineError, IntegrityError, NotFoundError, StoreError, did_you_mean
+from reviewflow.engine.errors import (
+    EngineError,
+    IntegrityError,
+    NotFoundError,
+    RefusedError,
+    StoreError,
+    did_you_mean,
+)
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, chain_rows, check_chain
 from reviewflow.engine.store.errors import AccessRefusedError, CaseExistsError, ConcurrencyError
@@ -173,7 +180,7 @@ class PostgresStore:
         by_code: dict[str, type[EngineError]] = {
             "RF001": ConcurrencyError, "RF002": NotFoundError, "RF003": AccessRefusedError,
             "RF004": CaseExistsError, "RF005": NotFoundError, "RF006": IntegrityError, "RF008": IntegrityError,
-            "RF010": NotFoundError, "RF011": IntegrityError,
+            "RF010": NotFoundError, "RF011": IntegrityError, "RF012": RefusedError,
         }
         if state in by_code:
             return by_code[state](message, hint=hint)

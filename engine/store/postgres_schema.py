@@ -376,8 +376,13 @@ _FUNCTIONS = [
                 HINT = format('a database administrator creates it first: CREATE ROLE %I LOGIN IN ROLE {APP_ROLE}',
                               p_login);
         END IF;
-        IF p_role !~ '^[A-Za-z0-9_.-]+$' OR p_partnership !~ '^[A-Za-z0-9_.-]+$' THEN
-            RAISE EXCEPTION 'a role and a partnership are ids (letters, digits, _ . -)' USING ERRCODE = 'RF007';
+        IF p_role !~ '^[A-Za-z0-9_.-]+$' THEN
+            RAISE EXCEPTION '"%" is not a role id', p_role USING ERRCODE = 'RF012',
+                HINT = 'a role id of the partnership''s definitions, e.g. local_authority';
+        END IF;
+        IF p_partnership !~ '^[a-z0-9][a-z0-9_.-]*$' THEN
+            RAISE EXCEPTION '"%" is not a partnership key', p_partnership USING ERRCODE = 'RF012',
+                HINT = 'the key its cases were opened with: lower-case letters, digits, -, _ or ., e.g. leeds';
         END IF;
         IF NOT pg_has_role(p_login, '{APP_ROLE}', 'MEMBER') THEN
             EXECUTE format('GRANT {APP_ROLE} TO %I', p_login);
