@@ -147,6 +147,30 @@ def test_the_recorded_login_cannot_be_forged(leeds: Backend) -> None:
         assert [s.recorded_by for s in owner.events("LEEDS-1")] == [JANE, JANE, JANE] and owner.verify() == []
 
 
+@pytest.mark.parametrize("payload", [
+    '{"actor":null,"agency":null,"at":"2024-01-08","by":"rag","data":{},"kind":"recorded","name":"x"} ',
+    '{"actor":null, "agency":null,"at":"2024-01-08","by":"rag","data":{},"kind":"recorded","name":"x"}',
+    '{"agency":null,"actor":null,"at":"2024-01-08","by":"rag","data":{},"kind":"recorded","name":"x"}',
+    '{"actor":null,"agency":null,"at":"2024-01-08","by":"rag","by":"rag","data":{},"kind":"recorded","name":"x"}',
+    '{"actor":null,"agency":null,"at":"2024-01-08","by":"rag","data":{"n":1e-07},"kind":"recorded","name":"x"}',
+    '{"actor":null,"agency":null,"at":"2024-01-08","by":"r\\u0061g","data":{},"kind":"recorded","name":"x"}',
+    '{"actor":null,"agency":null,"at":"8 Jan","by":"rag","data":{},"kind":"recorded","name":"x"}',
+    '{"actor":null,"agency":null,"at":"2024-01-08","by":"rag","data":[],"kind":"recorded","name":"x"}',
+    '["rag"]',
+    'not json',
+])
+def test_a_payload_the_chain_could_not_verify_is_refused(leeds: Backend, payload: str) -> None:
+    """Stored, a non-canonical payload would never verify and make the case unreadable for everyone: a
+    member calling the function without reviewflow must not be able to do that."""
+    import psycopg
+
+    with connect(leeds, JANE) as raw, pytest.raises(psycopg.Error, match="payload"):
+        raw.execute("SELECT * FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 1, NULL, false, '[]')",
+                    (payload,))
+    with leeds.open_as(JANE) as jane:
+        assert jane.verify() == [] and len(jane.events("LEEDS-1")) == 1
+
+
 def test_only_an_administrator_manages_memberships(leeds: Backend) -> None:
     with leeds.open_as(JANE) as jane:
         with pytest.raises(AccessRefusedError, match=f"refused login {JANE}") as info:

@@ -84,7 +84,8 @@ def redact(url: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """A driver's message on one line, without a password (libpq quotes a URL it cannot parse whole)."""
+    return redact(" ".join(text.split()))
 
 
 def _case_row(row: Sequence[Any]) -> CaseRow:
@@ -184,6 +185,10 @@ class PostgresStore:
         }
         if state in by_code:
             return by_code[state](message, hint=hint)
+        if state == "RF007":
+            return StoreError(f"the database refused an event: {message}",
+                              hint="event data holds text, integers, booleans, lists and objects in canonical "
+                                   "JSON, as reviewflow writes them; nothing was written")
         if state == "42501":
             return AccessRefusedError(f"the database refused login {self.principal or '(unknown)'}: {message}",
                                       hint=denied_hint or "a database administrator grants what is needed "

@@ -162,8 +162,29 @@ _FUNCTIONS = [
                     ELSE ',"recorded_by":' || to_json(p_recorded_by)::text END
             || ',"seq":' || p_seq::text || '}}', 'UTF8')), 'hex')
     $$""",
-    # The role an event is recorded under, after checking the payload is an event and nothing else
-    # (a key the engine does not read could carry a forged "recorded_by" past a careless reader).
+    # The canonical JSON text of a value, as chain.canonical_json writes it: keys in code-point order
+    # (COLLATE "C" on UTF-8), no spaces, strings escaped by to_json. Numbers come out as jsonb writes them,
+    # which is Python's text for integers and plain decimals (1e-07 or -0.0 would differ: reviewflow's
+    # events never hold such floats, and a payload holding one is refused rather than stored unverifiable).
+    f"""CREATE FUNCTION {SCHEMA}.canonical_text(v jsonb) RETURNS text
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE {_PATH} AS $$
+    BEGIN
+        CASE jsonb_typeof(v)
+            WHEN 'object' THEN
+                RETURN '{{' || coalesce((SELECT string_agg(to_json(k)::text || ':' || canonical_text(v -> k), ','
+                                                          ORDER BY k COLLATE "C")
+                                        FROM jsonb_object_keys(v) AS k), '') || '}}';
+            WHEN 'array' THEN
+                RETURN '[' || coalesce((SELECT string_agg(canonical_text(e), ',' ORDER BY i)
+                                       FROM jsonb_array_elements(v) WITH ORDINALITY AS a(e, i)), '') || ']';
+            ELSE
+                RETURN v::text;
+        END CASE;
+    END $$""",
+    # The role an event is recorded under, after checking the payload is an event and nothing else (a
+    # key the engine does not read could carry a forged "recorded_by" past a careless reader), in the
+    # canonical text the chain hashes: anything else would be stored but never verify, and so make the
+    # case unreadable for everyone.
     f"""CREATE FUNCTION {SCHEMA}.event_role(p_payload text) RETURNS text
         LANGUAGE plpgsql IMMUTABLE {_PATH} AS $$
     DECLARE
@@ -174,8 +195,11 @@ _FUNCTIONS = [
         EXCEPTION WHEN others THEN
             RAISE EXCEPTION 'an event payload is not JSON' USING ERRCODE = 'RF007';
         END;
+        IF canonical_text(v) <> p_payload THEN
+            RAISE EXCEPTION 'an event payload is not canonical JSON' USING ERRCODE = 'RF007';
+        END IF;
         IF jsonb_typeof(v) <> 'object'
-           OR (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(v) AS k)
+           OR (SELECT array_agg(k ORDER BY k COLLATE "C") FROM jsonb_object_keys(v) AS k)
               <> ARRAY['actor', 'agency', 'at', 'by', 'data', 'kind', 'name']::text[]
            OR jsonb_typeof(v -> 'kind') <> 'string' OR jsonb_typeof(v -> 'name') <> 'string'
            OR jsonb_typeof(v -> 'by') <> 'string' OR v ->> 'by' = ''
