@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint types bench clean
+.PHONY: demo test test-pg check lint types bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The same tests, the PostgreSQL ones included, against a throw-away server as CI starts it
+# (scripts/pg-cluster.sh; it installs PostgreSQL first when it is missing, which needs root).
+# Arguments for pytest: make test-pg PYTEST_ARGS="tests/test_store.py -x"
+WITH_PG = scripts/pg-cluster.sh ensure && eval "$$(scripts/pg-cluster.sh start)" && \
+	trap 'scripts/pg-cluster.sh stop "$$REVIEWFLOW_PG_CLUSTER"' EXIT &&
+test-pg: $(STAMP)
+	@$(WITH_PG) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
@@ -34,7 +42,9 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/workdays.py
 	$(BIN)/python bench/validate.py
-	$(BIN)/python bench/store.py
+	@if scripts/pg-cluster.sh ensure; then $(WITH_PG) $(BIN)/python bench/store.py; \
+	else echo "bench: PostgreSQL cannot be installed here: the store benchmark measures SQLite only"; \
+	$(BIN)/python bench/store.py; fi
 	$(BIN)/python bench/runtime.py
 
 clean:

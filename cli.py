@@ -12,8 +12,10 @@ import sys
 from typing import Any
 
 import click
+from reviewflow.commands import admin as admin_commands
 from reviewflow.commands import calendar as calendar_commands
 from reviewflow.commands import case_read, case_write
+from reviewflow.commands import db as db_commands
 from reviewflow.commands import definitions as definition_commands
 from reviewflow.commands import scenarios as scenario_commands
 from reviewflow.commands import workspace as workspace_commands
@@ -68,7 +70,7 @@ def cli(debug: bool) -> None:
 
 
 for module in (definition_commands, calendar_commands, case_write, case_read, scenario_commands,
-               workspace_commands):
+               workspace_commands, db_commands, admin_commands):
     module.register(cli)
 
 

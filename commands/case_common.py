@@ -54,10 +54,10 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
     """
     from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.service import CaseService
-    from reviewflow.engine.store import open_store
+    from reviewflow.engine.store import is_database_url, open_store
 
     path = resolve_db_path(db_path)
-    if not create and path != ":memory:" and not os.path.exists(path):
+    if not create and path != ":memory:" and not is_database_url(path) and not os.path.exists(path):
         raise NotFoundError(f"there is no event store at {path}",
                             "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
     store = open_store(path)

@@ -53,11 +53,15 @@ def next_step(ref: str) -> str:
 @click.argument("ref", metavar="REF")
 @click.option("--pseudonym", default=None, metavar="TEXT",
               help='How reports name the child, e.g. "Child B" (never a name). Or --set pseudonym=….')
+@click.option("--partnership", metavar="KEY", default=None,
+              help="The partnership the case belongs to for good (default: the folder of the definition "
+                   "file, e.g. leeds); on PostgreSQL it decides who may see the case and act in it.")
 @set_option
 @actor_option
 @write_options
-def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[str, ...], actor: str | None,
-                 at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
+def open_command(process_id: str, ref: str, pseudonym: str | None, partnership: str | None,
+                 sets: tuple[str, ...], actor: str | None, at_text: str, by: str, as_of_text: str | None,
+                 db_path: str | None) -> None:
     """Open case REF under PROCESS (the day the local authority or partnership became aware).
 
     The definition's required fields must be given with --set. The case stays on this exact version of
@@ -75,7 +79,7 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, sets: tuple[s
         assert process is not None  # current() raises for a definition that does not build
         fields = parse_sets(process, sets)
         name = _pseudonym(ref, pseudonym, fields.pop("pseudonym", None))
-        echo_write(svc.open(process_id, ref, at, by, fields, name, actor, as_of=as_of))
+        echo_write(svc.open(process_id, ref, at, by, fields, name, actor, as_of=as_of, partnership=partnership))
 
 
 def _pseudonym(ref: str, option: str | None, from_set: Any) -> str:

@@ -34,9 +34,10 @@ def db_option(func: F) -> F:
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False),
+        metavar="PATH|URL",
         default=None,
-        help="SQLite event store (default: $REVIEWFLOW_DB, then ./reviewflow.db).",
+        help="Event store: an SQLite file, or postgresql://LOGIN@HOST/DATABASE (default: $REVIEWFLOW_DB, "
+             "then ./reviewflow.db).",
     )(func)
 
 

@@ -7,6 +7,10 @@ is re-read and re-decided, a few times. Nothing here reads the clock: dates come
 
 A case stays on its definition: opening saves the exact definition texts under their hash, and every
 later command rebuilds the process from those stored texts (`load_from_bundle`, cached by hash).
+
+A case belongs to a partnership for good, named at opening: by default the folder its definition file
+is in (processes/leeds/leeds-rapid-review.yaml belongs to "leeds"), the layout `reviewflow new`
+creates. On PostgreSQL the partnership decides who may see the case and act in it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from reviewflow.engine.calendar.rules import CalendarLike
@@ -41,6 +46,19 @@ from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 RETRIES = 5
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
+PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def partnership_of(definition_file: Path) -> str:
+    """The partnership a definition's cases belong to by default: the folder the file is in."""
+    return re.sub(r"[^a-z0-9_.-]+", "-", definition_file.resolve().parent.name.lower()).strip("-.") or "default"
+
+
+def check_partnership(key: str) -> str:
+    if not PARTNERSHIP_KEY.match(key):
+        raise RefusedError(f'"{key}" is not a partnership key',
+                           hint="a partnership key is lower-case letters, digits, '-', '_' or '.', e.g. leeds")
+    return key
 
 
 def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
@@ -208,8 +226,8 @@ class CaseService:
             e = stored.event
             data = {k: ("(personal)" if k in personal and not show_personal else v) for k, v in e.data.items()}
             out.append({"seq": e.seq, "kind": e.kind, "name": e.name, "at": e.at.isoformat(), "by": e.by,
-                        "actor": e.actor, "agency": e.agency, "data": data, "hash": stored.hash,
-                        "prev_hash": stored.prev_hash})
+                        "actor": e.actor, "agency": e.agency, "data": data, "recorded_by": stored.recorded_by,
+                        "hash": stored.hash, "prev_hash": stored.prev_hash})
         return out
 
     def explain(self, ref: str, deadline_id: str, as_of: date) -> dict[str, Any]:
@@ -252,8 +270,11 @@ class CaseService:
     # ---------------------------------------------------------------------------------- commands
 
     def open(self, process_id: str, ref: str, at: date, by: str, fields: Mapping[str, Any],
-             pseudonym: str, actor: str | None = None, as_of: date | None = None) -> WriteReport:
-        """Open a case on the definition as it is now (`as_of`, today, defaults to `at`)."""
+             pseudonym: str, actor: str | None = None, as_of: date | None = None,
+             partnership: str | None = None) -> WriteReport:
+        """Open a case on the definition as it is now (`as_of`, today, defaults to `at`).
+
+        The case belongs to `partnership` (default: the folder its definition file is in)."""
         today = as_of or at
         if at > today:
             raise RefusedError(f"the date {at.isoformat()} is after today ({today.isoformat()})",
@@ -261,13 +282,18 @@ class CaseService:
         result = self.current(process_id, linted=True)
         process = result.process
         assert process is not None  # current() raised otherwise
+        if partnership is None:
+            path = self.registry.path_for(process_id)
+            assert path is not None  # current() raised otherwise
+            partnership = partnership_of(path)
+        check_partnership(partnership)
         event = actions.open_case(process, ref, at, by, fields, pseudonym, actor)
         self.store.save_definition(process.text_hash, process.id, process.version, result.bundle)
         self._processes.setdefault(process.text_hash, process)
         case = Case.replay(process, ref, [event], self._calendar)
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
-                                      deadlines=deadline_rows(case, at))
+                                      deadlines=deadline_rows(case, at), partnership=partnership)
         return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:

@@ -1,12 +1,18 @@
-"""`make demo`: a tour of the main job on the embedded default (a fresh SQLite file).
+"""`make demo`: a tour of the main job, on a fresh SQLite file or on the PostgreSQL store you name.
 
 Validates every bundled definition, runs every scenario, then runs a sample Leeds case over Christmas
 2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. Each step
 prints the command a person would type, then its output.
+
+With REVIEWFLOW_DB=postgresql://… the same tour runs against that database: the store is created or
+upgraded first (`db migrate`), the login is granted the Leeds roles the tour acts as (`admin grant`,
+which needs the owner's or an administrator's login), and the case gets the next free LEEDS-DEMO-NNN
+reference, since a shared store's cases are never deleted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -18,6 +24,12 @@ OUTPUT = ROOT / "demo-output"
 DB = OUTPUT / "demo.db"
 REVIEWFLOW = str(Path(sys.executable).parent / "reviewflow")
 CASE = "LEEDS-DEMO-001"
+ROLES = ("local_authority", "rag", "business_manager", "relevant_agency")  # every --by of the tour
+
+
+def steps(case: str) -> list[tuple[str, list[str]]]:
+    return [(title, [case if arg == CASE else arg for arg in args]) for title, args in STEPS]
+
 
 STEPS: list[tuple[str, list[str]]] = [
     ("Check every bundled definition (schema, lint, conformance to the national base)", ["validate"]),
@@ -51,26 +63,63 @@ STEPS: list[tuple[str, list[str]]] = [
 EXPECTED_REFUSALS = {5}  # the out-of-turn step is refused on purpose
 
 
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([REVIEWFLOW, *args], cwd=ROOT, env=env, text=True, capture_output=True)
+
+
+def prepare_postgres(env: dict[str, str]) -> tuple[str, str, list[tuple[str, list[str]]]] | None:
+    """Migrate the store, grant the login the tour's roles, pick a free case reference.
+
+    Returns (where, the case reference, the granting steps), or None when the store is unusable.
+    """
+    migrated = run(["db", "migrate"], env)
+    print(f"$ reviewflow db migrate\n{(migrated.stdout + migrated.stderr).rstrip()}\n")
+    info = run(["db", "info", "--format", "json"], env)
+    if migrated.returncode or info.returncode:
+        print(info.stderr.rstrip(), file=sys.stderr)
+        return None
+    where, login = json.loads(info.stdout)["location"], json.loads(info.stdout)["recorded_as"]
+    setup = [("The login running the tour may act as each role it uses, in Leeds (the database enforces it)",
+              ["admin", "grant", login, role, "--partnership", "leeds"]) for role in ROLES]
+    taken = run(["cases", "--format", "json"], env)
+    refs = {c["case"] for c in json.loads(taken.stdout)["cases"]} if taken.returncode == 0 else set()
+    case = next(f"LEEDS-DEMO-{n:03d}" for n in range(1, 10_000) if f"LEEDS-DEMO-{n:03d}" not in refs)
+    return where, case, [(title if i == 0 else "", args) for i, (title, args) in enumerate(setup)]
+
+
 def main() -> int:
-    OUTPUT.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DB}{suffix}").unlink(missing_ok=True)
-    env = {**os.environ, "REVIEWFLOW_DB": str(DB)}
-    print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
-    for index, (title, args) in enumerate(STEPS):
+    location = os.environ.get("REVIEWFLOW_DB", "")
+    if location.lower().startswith(("postgresql://", "postgres://")):
+        env = dict(os.environ)
+        prepared = prepare_postgres(env)
+        if prepared is None:
+            print("demo: the PostgreSQL store could not be prepared", file=sys.stderr)
+            return 1
+        where, case, setup = prepared
+        tour = steps(case)
+        tour = tour[:2] + setup + tour[2:]  # after validate and test, before the case
+        refused_on_purpose = {i + len(setup) for i in EXPECTED_REFUSALS}
+        print(f"reviewflow demo — case store: {where} (PostgreSQL), case {case}\n")
+    else:
+        OUTPUT.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DB}{suffix}").unlink(missing_ok=True)
+        env = {**os.environ, "REVIEWFLOW_DB": str(DB)}
+        tour, refused_on_purpose = STEPS, EXPECTED_REFUSALS
+        print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
+    for index, (title, args) in enumerate(tour):
         if title:
             print(f"── {title}")
         print(f"$ reviewflow {shlex.join(args)}", flush=True)
-        result = subprocess.run([REVIEWFLOW, *args], cwd=ROOT, env=env, text=True, capture_output=True)
+        result = run(args, env)
         output = (result.stdout + result.stderr).rstrip()
         if output:
             print(output)
         print(flush=True)
-        refused_on_purpose = index in EXPECTED_REFUSALS and result.returncode == 1
-        if result.returncode != 0 and not refused_on_purpose:
+        if result.returncode != 0 and not (index in refused_on_purpose and result.returncode == 1):
             print(f"demo step failed with exit code {result.returncode}", file=sys.stderr)
             return 1
-        if index in EXPECTED_REFUSALS and result.returncode != 1:
+        if index in refused_on_purpose and result.returncode != 1:
             print("demo: the out-of-turn event was not refused", file=sys.stderr)
             return 1
     print("Done. Try: .venv/bin/reviewflow show leeds-rapid-review | less")

@@ -1,4 +1,5 @@
-"""Shared pytest set-up: a private cache for the whole run, and options to regenerate golden files."""
+"""Shared pytest set-up: a private cache for the whole run, options to regenerate golden files, and the
+store backends (`backend`: every store contract test runs on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from installed import Installed, install
+from store_backends import PG_ENV, PG_SKIP, PG_URL, Backend, PgServer, postgres_backend, sqlite_backend
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,3 +42,55 @@ def private_environment(cache_dir: Path) -> Iterator[None]:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """The wheel, built once per session and installed into a fresh venv (tests/installed.py)."""
     return install(tmp_path_factory.mktemp("wheel"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """REVIEWFLOW_TEST_PG set but the server unreachable fails the whole run at once, never skips.
+
+    CI sets it because the PostgreSQL tests must run there.
+    """
+    if PG_URL is None:
+        return
+    import psycopg
+    from reviewflow.engine.store.postgres import redact
+
+    try:
+        psycopg.connect(PG_URL, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        pytest.exit(f"{PG_ENV} is set but its server cannot be reached ({redact(PG_URL)}): "
+                    f"{' '.join(str(exc).split())}", returncode=1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The PostgreSQL server of REVIEWFLOW_TEST_PG, ready for tests; skipped when it is not set."""
+    if PG_URL is None:
+        pytest.skip(PG_SKIP)
+    server = PgServer(PG_URL)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A fresh, empty store location on each backend."""
+    if request.param == "sqlite":
+        yield sqlite_backend(tmp_path)
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    found = postgres_backend(server)
+    try:
+        yield found
+    finally:
+        assert found.database is not None
+        server.drop(found.database)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, not one per test, when the PostgreSQL tests were skipped."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if PG_SKIP in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} PostgreSQL tests skipped. {PG_SKIP}")

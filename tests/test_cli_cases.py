@@ -449,7 +449,8 @@ TASK_KEYS = {"task", "title", "stage", "agency", "done_by", "due", "status", "do
 GATE_KEYS = {"id", "title", "at", "rule", "status", "recommended_by", "parties", "dispute_decided_by",
              "recommendation", "decisions", "outcome", "decided_at", "settled_by"}
 NOTIFICATION_KEYS = {"gate", "option", "recipient", "note", "since", "status", "done_at", "text"}
-HISTORY_KEYS = {"seq", "kind", "name", "at", "by", "actor", "agency", "data", "hash", "prev_hash"}
+HISTORY_KEYS = {"seq", "kind", "name", "at", "by", "actor", "agency", "data", "recorded_by", "hash",
+                "prev_hash"}
 EXPLAIN_KEYS = {"case", "as_of", "as_of_source", "id", "title", "rule", "anchor", "citation", "weight", "status",
                 "method", "counted", "skipped", "window", "original_due", "due", "non_working", "provisional",
                 "adjustments", "met_at", "calendar"}

@@ -1,4 +1,8 @@
-"""Eight processes writing to one store at once: nothing lost, nothing duplicated, every chain intact."""
+"""Eight processes writing to one store at once, on each backend: nothing lost, nothing duplicated, every
+chain intact. 8 writers x 500 appends to one shared case, and 8 x 500 more each to a case of its own.
+
+Each backend's run is one test (parametrized by backend only), so CI runs each exactly once.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,26 @@ import multiprocessing
 import random
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from reviewflow.engine.events import Event
-from reviewflow.engine.store import ConcurrencyError, DeadlineRow
+from reviewflow.engine.store import ConcurrencyError, DeadlineRow, Store
+from reviewflow.engine.store.postgres import PostgresStore
 from reviewflow.engine.store.sqlite import SQLiteStore
+from store_backends import PARTNERSHIP, Backend, PgServer
 
 WORKERS = 8
-PER_WORKER = 12  # appends to the shared case and, separately, to the worker's own case
+PER_WORKER = 500  # appends to the shared case and, separately, to the worker's own case
 SHARED = "SHARED"
 DEF_HASH = "e" * 64
+
+
+def _open(backend: str, location: str) -> Store:
+    # A writer that loses the SQLite lock many times in a row must wait, not fail: 8 writers share it.
+    if backend == "sqlite":
+        return SQLiteStore(location, busy_timeout_ms=120_000)
+    return PostgresStore(location, lock_timeout_ms=120_000)
 
 
 def _event(worker: int, n: int, target: str) -> Event:
@@ -25,59 +37,74 @@ def _event(worker: int, n: int, target: str) -> Event:
                  data={"worker": worker, "n": n, "target": target})
 
 
-def _append_with_retry(store: SQLiteStore, ref: str, event: Event, worker: int) -> list[tuple[int, int]]:
-    """The service's retry loop in miniature: read last_seq, decide, append; on ConcurrencyError read again.
+def _append_with_retry(store: Store, ref: str, event: Event, worker: int, last: int) -> tuple[int, list[tuple[int, int]]]:
+    """The service's retry loop in miniature: decide on `last`, append; on ConcurrencyError read again.
 
-    Returns one ``(expected last seq, last seq re-read after the refusal)`` pair per conflict.
+    Returns the case's last seq after this append and one ``(expected last seq, last seq re-read after
+    the refusal)`` pair per conflict.
     """
     conflicts: list[tuple[int, int]] = []
-    last = store.case(ref).last_seq
     while True:
-        time.sleep(random.random() / 500)  # the "decide" step, where another writer can slip in
+        time.sleep(random.random() / 1000)  # the "decide" step, where another writer can slip in
         try:
-            store.append(ref, [event], expected_last_seq=last, stage=f"w{worker}", closed=False,
-                         deadlines=[DeadlineRow(ref, "next", "next step", date(2024, 6, last % 28 + 1), None,
-                                                "statutory", "open", f"w{worker}", None, None)])
-            return conflicts
+            stored = store.append(ref, [event], expected_last_seq=last, stage=f"w{worker}", closed=False,
+                                  deadlines=[DeadlineRow(ref, "next", "next step", date(2024, 6, last % 28 + 1),
+                                                         None, "statutory", "open", f"w{worker}", None, None)])
+            return stored[-1].event.seq, conflicts
         except ConcurrencyError:
             stale, last = last, store.case(ref).last_seq
             conflicts.append((stale, last))
 
 
-def _worker(path: str, worker: int, ready: Any, start: Any, results: Any) -> None:
+def _worker(backend: str, location: str, worker: int, ready: Any, start: Any, results: Any) -> None:
     shared_conflicts: list[tuple[int, int]] = []
     own_conflicts: list[tuple[int, int]] = []
-    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
+    with _open(backend, location) as store:
         own = f"OWN-{worker}"
         ready.put(worker)
         start.wait()
-        store.open_case(own, "csi", DEF_HASH, None, _event(worker, -1, own), stage=None)
+        store.open_case(own, "csi", DEF_HASH, None, _event(worker, -1, own), stage=None, partnership=PARTNERSHIP)
+        own_last = 1
         for n in range(PER_WORKER):
-            shared_conflicts += _append_with_retry(store, SHARED, _event(worker, n, SHARED), worker)
-            own_conflicts += _append_with_retry(store, own, _event(worker, n, own), worker)
+            _, found = _append_with_retry(store, SHARED, _event(worker, n, SHARED), worker,
+                                          store.case(SHARED).last_seq)
+            shared_conflicts += found
+            own_last, found = _append_with_retry(store, own, _event(worker, n, own), worker, own_last)
+            own_conflicts += found
     results.put((worker, shared_conflicts, own_conflicts))
 
 
-@pytest.mark.slow
-def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) -> None:
-    path = str(tmp_path / "cases.db")
-    with SQLiteStore(path) as store:
-        store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
-        store.open_case(SHARED, "csi", DEF_HASH, None, _event(-1, -1, SHARED), stage=None)
+def _start(target: Any, args: tuple[Any, ...]) -> list[Any]:
+    """Start WORKERS processes and let them go at once; returns what each put on the results queue.
 
+    They start only once every one has started Python and opened the store: spawning takes long enough
+    that workers set off one by one would barely overlap.
+    """
     ctx = multiprocessing.get_context("spawn")
     ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(path, w, ready, start, results)) for w in range(WORKERS)]
+    procs = [ctx.Process(target=target, args=(*args, w, ready, start, results)) for w in range(WORKERS)]
     for proc in procs:
         proc.start()
-    # Start only once every worker has started Python and opened the store: spawning takes long
-    # enough that workers set off one by one would barely overlap.
-    assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))
-    start.set()
-    reports = [results.get(timeout=120) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=30)
-        assert proc.exitcode == 0
+    try:
+        assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))
+        start.set()
+        reports = [results.get(timeout=600) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    assert [proc.exitcode for proc in procs] == [0] * WORKERS
+    return reports
+
+
+@pytest.mark.slow
+def test_concurrent_appends_lose_nothing_and_keep_every_chain(backend: Backend) -> None:
+    with backend.open() as store:
+        store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
+        store.open_case(SHARED, "csi", DEF_HASH, None, _event(-1, -1, SHARED), stage=None, partnership=PARTNERSHIP)
+
+    reports = _start(_worker, (backend.name, backend.location))
     assert sorted(worker for worker, _, _ in reports) == list(range(WORKERS))
     shared_conflicts = [c for _, conflicts, _ in reports for c in conflicts]
     own_conflicts = [c for _, _, conflicts in reports for c in conflicts]
@@ -89,7 +116,7 @@ def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) ->
     # A case only its own worker writes to is never refused, however busy the store.
     assert own_conflicts == []
 
-    with SQLiteStore(path) as store:
+    with backend.open() as store:
         assert store.verify() == []
         shared = store.events(SHARED)
         written = [(s.event.data["worker"], s.event.data["n"]) for s in shared[1:]]
@@ -104,32 +131,42 @@ def test_concurrent_appends_lose_nothing_and_keep_every_chain(tmp_path: Path) ->
         # The projection holds exactly the last writer's row for each case.
         rows = store.due(date(2024, 1, 1))
         assert sorted(r.case_ref for r in rows) == sorted([SHARED] + [f"OWN-{w}" for w in range(WORKERS)])
+        assert store.cases() and all(c.stage == f"w{c.ref[4:]}" for c in store.cases() if c.ref.startswith("OWN"))
 
 
-def _open_fresh(path: str, worker: int, ready: Any, start: Any, results: Any) -> None:
+def _open_fresh(backend: str, location: str, worker: int, ready: Any, start: Any, results: Any) -> None:
     ready.put(worker)
     start.wait()
-    with SQLiteStore(path, busy_timeout_ms=60_000) as store:
+    with _open(backend, location) as store:
+        if backend == "postgresql":
+            store.grant(store.info().principal, "chair", PARTNERSHIP)
         store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
-        store.open_case(f"NEW-{worker}", "csi", DEF_HASH, None, _event(worker, 0, "new"), stage=None)
+        store.open_case(f"NEW-{worker}", "csi", DEF_HASH, None, _event(worker, 0, "new"), stage=None,
+                        partnership=PARTNERSHIP)
     results.put(worker)
 
 
 @pytest.mark.slow
-def test_processes_racing_to_create_a_new_store_migrate_it_once(tmp_path: Path) -> None:
-    path = str(tmp_path / "fresh.db")
-    ctx = multiprocessing.get_context("spawn")
-    ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_open_fresh, args=(path, w, ready, start, results)) for w in range(WORKERS)]
-    for proc in procs:
-        proc.start()
-    assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))  # all started: now race
-    start.set()
-    assert sorted(results.get(timeout=120) for _ in procs) == list(range(WORKERS))
-    for proc in procs:
-        proc.join(timeout=30)
-        assert proc.exitcode == 0
-    with SQLiteStore(path) as store:
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+def test_processes_racing_to_create_a_new_store_migrate_it_once(backend_name: str, tmp_path: Any,
+                                                                request: pytest.FixtureRequest) -> None:
+    if backend_name == "sqlite":
+        location, count = str(tmp_path / "fresh.db"), "SELECT COUNT(*) FROM schema_migrations"
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        database = server.fresh_database(template=False)  # no store in it yet
+        request.addfinalizer(lambda: server.drop(database))
+        location, count = server.database_url(database), "SELECT COUNT(*) FROM reviewflow.schema_migrations"
+    assert sorted(_start(_open_fresh, (backend_name, location))) == list(range(WORKERS))
+    with _open(backend_name, location) as store:
         assert [c.ref for c in store.cases()] == [f"NEW-{w}" for w in range(WORKERS)]
         assert store.verify() == []
-        assert store._live().execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1
+        migrations = store.info().code_schema_version
+    if backend_name == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(location) as conn:
+            assert conn.execute(count).fetchone()[0] == migrations
+    else:
+        with server.connect(database) as conn:
+            assert conn.execute(count).fetchone()[0] == migrations

@@ -33,9 +33,10 @@ def _data_text(data: Mapping[str, Any]) -> str:
 def history_text(history: CaseHistory) -> str:
     rows = history.events
     lines = [f"History of case {history.ref}: {plural(len(rows), 'event')}"]
-    lines += table(("SEQ", "DATE", "KIND", "NAME", "BY", "ACTOR", "AGENCY", "HASH", "DATA"),
+    lines += table(("SEQ", "DATE", "KIND", "NAME", "BY", "ACTOR", "AGENCY", "RECORDED BY", "HASH", "DATA"),
                    [(r["seq"], day(r["at"]), r["kind"], r["name"], r["by"], r["actor"], r["agency"],
-                     str(r["hash"])[:HASH_PREFIX], _data_text(r["data"]) or "—") for r in rows])
+                     r.get("recorded_by"), str(r["hash"])[:HASH_PREFIX], _data_text(r["data"]) or "—")
+                    for r in rows])
     if history.personal_hidden and any(v == "(personal)" for r in rows for v in r["data"].values()):
         lines.append("Personal fields are shown as (personal); pass --show-personal to see them.")
     return "\n".join(lines)

@@ -7,7 +7,9 @@
 - `protocol`: the `Store` interface and the contract of each method;
 - `chain`: the hash chain, the same for every backend; `types`: the rows a store takes and gives;
   `errors`: the refusals only a store makes;
-- `sqlite`, `sqlite_schema`, `sqlite_files`: the SQLite backend.
+- `sqlite`, `sqlite_schema`, `sqlite_files`: the SQLite backend (a file: one officer, `--by` advisory);
+- `postgres`, `postgres_schema`: the PostgreSQL backend (a server: many people, each with a login, and
+  the database decides which roles each may act as and which cases each may see).
 
 Importing this package stays cheap (no database library): start-up paths such as `reviewflow --help`
 import it, so `open_store` imports the backend only when a store is opened.
@@ -17,21 +19,43 @@ from __future__ import annotations
 
 import os
 
-from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
+from reviewflow.engine.store.errors import AccessRefusedError, CaseExistsError, ConcurrencyError
 from reviewflow.engine.store.protocol import Store
-from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
+from reviewflow.engine.store.types import (
+    CaseRow,
+    ChainProblem,
+    DeadlineRow,
+    DefinitionRow,
+    Membership,
+    StoredEvent,
+    StoreInfo,
+)
 
 __all__ = [
-    "CaseExistsError", "CaseRow", "ChainProblem", "ConcurrencyError", "DeadlineRow", "DefinitionRow", "Store",
-    "StoredEvent", "open_store",
+    "AccessRefusedError", "CaseExistsError", "CaseRow", "ChainProblem", "ConcurrencyError", "DeadlineRow",
+    "DefinitionRow", "Membership", "Store", "StoreInfo", "StoredEvent", "is_database_url", "open_store",
 ]
 
+_URL_SCHEMES = ("postgresql://", "postgres://")
 
-def open_store(location: str | os.PathLike[str]) -> Store:
-    """Open (creating it if need be) the store at `location`: today, an SQLite file path.
 
-    ":memory:" gives a private in-memory store, for tests and scenario runs.
+def is_database_url(location: str | os.PathLike[str]) -> bool:
+    """Whether `location` names a PostgreSQL server (a URL) rather than an SQLite file."""
+    return isinstance(location, str) and location.lower().startswith(_URL_SCHEMES)
+
+
+def open_store(location: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
+    """Open the store at `location`: a ``postgresql://`` URL, or an SQLite file path (created if need be).
+
+    ":memory:" gives a private in-memory SQLite store, for tests and scenario runs. An SQLite file is
+    migrated to this code's schema on open. A PostgreSQL database is given its schema on first open
+    when the login may create it, but an existing one is upgraded only with `upgrade` (what
+    `reviewflow db migrate` does): other people's clients use it too.
     """
+    if is_database_url(location):
+        from reviewflow.engine.store.postgres import PostgresStore
+
+        return PostgresStore(str(location), upgrade=upgrade)
     from reviewflow.engine.store.sqlite import SQLiteStore
 
     return SQLiteStore(location)

@@ -1,4 +1,4 @@
-"""The two refusals only a store makes; both mean the write was refused and nothing was written.
+"""The refusals only a store makes; each means the write was refused and nothing was written.
 
 The other errors a store raises on purpose are the engine's own (`reviewflow.engine.errors`):
 `NotFoundError`, `IntegrityError` and `StoreError`.
@@ -6,7 +6,7 @@ The other errors a store raises on purpose are the engine's own (`reviewflow.eng
 
 from __future__ import annotations
 
-from reviewflow.engine.errors import EngineError, StoreError
+from reviewflow.engine.errors import EngineError, RefusedError, StoreError
 
 
 class ConcurrencyError(StoreError):
@@ -15,3 +15,8 @@ class ConcurrencyError(StoreError):
 
 class CaseExistsError(EngineError):
     """`open_case` with a reference that is already taken."""
+
+
+class AccessRefusedError(RefusedError):
+    """The database refused this login: a role it was not granted in the case's partnership, or a
+    privilege it does not have (administration, migration)."""

@@ -10,7 +10,16 @@ replays). Every backend keeps the same promises:
 - events are never updated or deleted (a correction is a new event), and of two writers that append
   after the same `expected_last_seq`, at most one succeeds;
 - no exception of the database library escapes: a failure of the backend itself (busy too long,
-  unreadable, disk full, closed, a schema newer than this code) is a `StoreError` with a hint.
+  unreadable, unreachable, disk full, closed, a schema newer than this code) is a `StoreError` with a
+  hint;
+- every event records who wrote it as far as the store can tell (`StoredEvent.recorded_by`: the
+  database login on PostgreSQL, the OS user on SQLite), set by the store, never by the caller, and
+  covered by the hash chain.
+
+Who may act is the backend's to enforce, or not: PostgreSQL refuses an event whose role (`Event.by`)
+the login was not granted in the case's partnership (`AccessRefusedError`) and shows a login only the
+cases of its partnerships; SQLite cannot (anyone who can write the file can write anything), so there
+`by` is advisory and the membership methods raise `StoreError`.
 
 A store object belongs to one thread; processes share a store by each opening their own.
 """
@@ -23,7 +32,15 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
+from reviewflow.engine.store.types import (
+    CaseRow,
+    ChainProblem,
+    DeadlineRow,
+    DefinitionRow,
+    Membership,
+    StoredEvent,
+    StoreInfo,
+)
 
 
 @runtime_checkable
@@ -61,14 +78,16 @@ class Store(Protocol):
 
     def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
                   first: Event, *, stage: str | None, closed: bool = False,
-                  deadlines: Sequence[DeadlineRow] = ()) -> StoredEvent:
+                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None) -> StoredEvent:
         """Create case `ref` with `first` as seq 1, its case row and its deadline rows, in one transaction.
 
+        `partnership` scopes the case for good: who may see it and act in it (PostgreSQL requires it).
         Returns the first event as stored (its seq, hash and `GENESIS_HASH` as prev_hash). Raises
         `CaseExistsError` if `ref` is taken, `NotFoundError` if `definition_hash` was not saved,
-        `IntegrityError` if it was saved for another process; nothing is written in any of these cases.
-        Raises `ValueError` (a caller's bug, before any write) if a deadline row is for another case or
-        names a deadline twice.
+        `IntegrityError` if it was saved for another process, `AccessRefusedError` if the login may not
+        act as `first.by` in `partnership`; nothing is written in any of these cases. Raises
+        `ValueError` (a caller's bug, before any write) if a deadline row is for another case or names a
+        deadline twice.
         """
         ...
 
@@ -79,10 +98,23 @@ class Store(Protocol):
 
         Returns the events as stored, exactly as `events` will later read them back. Raises
         `ConcurrencyError` if the case's last seq is no longer `expected_last_seq` (another writer
-        appended first: re-read the case, decide again, retry), `NotFoundError` for an unknown case,
-        `IntegrityError` if the event the case row names as its last is missing; nothing is written in
-        any of these cases. Raises `ValueError` (a caller's bug, before any write) if `events` is empty
+        appended first: re-read the case, decide again, retry), `NotFoundError` for an unknown case (or
+        one the login may not see), `IntegrityError` if the event the case row names as its last is
+        missing, `AccessRefusedError` if the login may not act as an event's `by` role in the case's
+        partnership; nothing is written in any of these cases. Raises `ValueError` (a caller's bug, before any write) if `events` is empty
         or a deadline row is for another case or names a deadline twice.
+        """
+        ...
+
+    def import_case(self, case: CaseRow, events: Sequence[StoredEvent],
+                    deadlines: Sequence[DeadlineRow] = ()) -> None:
+        """Store a case exactly as another store holds it: its row, its events with their hashes and
+        `recorded_by`, its deadline rows; in one transaction, after verifying its chain.
+
+        For moving a store (`reviewflow db export` / `import`), not for recording: on PostgreSQL only an
+        administrator may, and the database recomputes every hash itself. Raises `IntegrityError` if the
+        chain does not verify, `CaseExistsError` if the ref is taken, `NotFoundError` if its definition
+        was not saved first; nothing is written in any of these cases.
         """
         ...
 
@@ -122,6 +154,28 @@ class Store(Protocol):
         Returns the problems sorted by (ref, seq); an empty list means the record is intact. Tampering
         is reported, never raised; raises `NotFoundError` only for an unknown `ref`.
         """
+        ...
+
+    def info(self) -> StoreInfo:
+        """Which backend, where, its schema version, and the principal recorded on what it writes."""
+        ...
+
+    # ---------------------------------------------------------------------------------- memberships
+
+    def grant(self, login: str, role: str, partnership: str) -> bool:
+        """Let database login `login` act as `role` in `partnership`; False if it already could.
+
+        PostgreSQL only, and only for an administrator (`AccessRefusedError` otherwise); raises
+        `NotFoundError` if there is no such login.
+        """
+        ...
+
+    def revoke(self, login: str, role: str, partnership: str) -> bool:
+        """Withdraw a grant; False if there was none. Events already recorded keep their recorder."""
+        ...
+
+    def members(self, partnership: str | None = None) -> list[Membership]:
+        """The grants, of one partnership or all, sorted; a login that is not an administrator sees its own."""
         ...
 
     # ------------------------------------------------------------------------------------ lifecycle

@@ -9,6 +9,10 @@ The record is statutory evidence; this is how SQLite keeps the promises of `Stor
 - nothing is half-written: events, the case row and the open-deadline projection change together or
   not at all.
 
+Who may act is not enforced here: anyone who can write the file can write anything into it, so `by`
+(the role) is advisory, as it always was. Each event records the OS user the process runs as
+(`recorded_by`, covered by the hash), which says who wrote it as far as the machine can tell.
+
 This is the only module that imports `sqlite3`; no sqlite3 exception leaves it (they become
 `StoreError`). The engine never reads the clock, so nothing here does either (see
 `sqlite_schema.MIGRATIONS_TABLE`). The tables themselves are in `sqlite_schema`.
@@ -28,18 +32,34 @@ from typing import Any, Self
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, StoreError, did_you_mean
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, check_chain
+from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, chain_rows, check_chain
 from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
-from reviewflow.engine.store.sqlite_files import create_private, is_memory, restrict_sidecars, translate_error
+from reviewflow.engine.store.sqlite_files import (
+    create_private,
+    is_memory,
+    os_user,
+    restrict_sidecars,
+    translate_error,
+)
 from reviewflow.engine.store.sqlite_schema import (
     APPLICATION_ID,
     CASE_COLUMNS,
     DEADLINE_COLUMNS,
+    EVENT_COLUMNS,
     MIGRATIONS,
     MIGRATIONS_TABLE,
     SCHEMA_VERSION,
 )
-from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow, DefinitionRow, StoredEvent
+from reviewflow.engine.store.types import (
+    CaseRow,
+    ChainProblem,
+    DeadlineRow,
+    DefinitionRow,
+    Membership,
+    StoredEvent,
+    StoreInfo,
+    check_deadline_rows,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -84,9 +104,9 @@ def _date(value: str | None) -> date | None:
 
 
 def _case_row(row: tuple[Any, ...]) -> CaseRow:
-    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq = row
+    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership = row
     return CaseRow(ref, process_id, definition_hash, pseudonym, date.fromisoformat(opened_at), stage,
-                   bool(closed), last_seq)
+                   bool(closed), last_seq, partnership)
 
 
 def _deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
@@ -101,9 +121,12 @@ def _payload(event: Event) -> str:
 class SQLiteStore:
     """The `Store` in one SQLite file (":memory:" for tests); the contract of each method is in `Store`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
+                 principal: str | None = None) -> None:
         self.path = os.fspath(path)
         self.busy_timeout_ms = busy_timeout_ms
+        self.principal = principal or os_user()
+        self.applied_migrations: list[int] = []
         self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms)
         try:
             self._migrate()
@@ -190,6 +213,13 @@ class SQLiteStore:
                     for statement in statements:
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
+                    self.applied_migrations.append(number)
+
+    def info(self) -> StoreInfo:
+        with self._read() as conn:
+            version = self._schema_version(conn)
+        return StoreInfo("sqlite", self.path, version, SCHEMA_VERSION, self.principal,
+                         tuple(self.applied_migrations))
 
     # ---------------------------------------------------------------------------------- definitions
 
@@ -245,26 +275,19 @@ class SQLiteStore:
 
     def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
                   first: Event, *, stage: str | None, closed: bool = False,
-                  deadlines: Sequence[DeadlineRow] = ()) -> StoredEvent:
+                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None) -> StoredEvent:
         """Create the case with its first event (seq 1) and its deadline rows, in one transaction."""
         payload = _payload(first)
-        self._check_deadlines(ref, deadlines)
+        check_deadline_rows(ref, deadlines)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM cases WHERE ref = ?", (ref,)).fetchone() is not None:
                 raise CaseExistsError(f'case "{ref}" already exists',
                                       hint="case references are unique: choose another reference")
-            row = conn.execute("SELECT process_id FROM definitions WHERE definition_hash = ?",
-                               (definition_hash,)).fetchone()
-            if row is None:
-                raise NotFoundError(f"definition {definition_hash} is not stored",
-                                    hint="save the definition before opening a case with it")
-            if row[0] != process_id:
-                raise IntegrityError(f"definition {definition_hash} belongs to process {row[0]!r}, "
-                                     f"not {process_id!r}", hint="open the case with its own process")
-            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            self._check_definition(conn, definition_hash, process_id)
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                          (ref, process_id, definition_hash, pseudonym, first.at.isoformat(), stage,
-                          int(closed)))
-            stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH)
+                          int(closed), partnership))
+            stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH, self.principal)
             self._replace_deadlines(conn, ref, deadlines)
         return stored[0]
 
@@ -274,7 +297,7 @@ class SQLiteStore:
         if not events:
             raise ValueError("append needs at least one event: state never changes without a record")
         payloads = [_payload(event) for event in events]
-        self._check_deadlines(ref, deadlines)
+        check_deadline_rows(ref, deadlines)
         with self._write() as conn:
             row = conn.execute("SELECT last_seq FROM cases WHERE ref = ?", (ref,)).fetchone()
             if row is None:
@@ -289,7 +312,7 @@ class SQLiteStore:
             if prev is None:
                 raise IntegrityError(f'case "{ref}" says its last event is seq {last_seq}, which is missing',
                                      hint="run `verify`; restore the store from a backup")
-            stored = self._insert_events(conn, ref, payloads, last_seq, str(prev[0]))
+            stored = self._insert_events(conn, ref, payloads, last_seq, str(prev[0]), self.principal)
             conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ? WHERE ref = ?",
                          (stage, int(closed), stored[-1].event.seq, ref))
             self._replace_deadlines(conn, ref, deadlines)
@@ -297,30 +320,53 @@ class SQLiteStore:
 
     @staticmethod
     def _insert_events(conn: sqlite3.Connection, ref: str, payloads: Sequence[str], last_seq: int,
-                       prev: str) -> list[StoredEvent]:
-        rows: list[tuple[str, int, str, str, str]] = []
+                       prev: str, recorded_by: str) -> list[StoredEvent]:
+        rows: list[tuple[str, int, str, str, str, str]] = []
         stored: list[StoredEvent] = []
         for seq, payload in enumerate(payloads, start=last_seq + 1):
             # Hash and return what was stored (the parsed canonical text), so that what the caller
             # gets back is exactly what `events` and `verify` will later read.
             parsed = json.loads(payload)
-            digest = chain_hash(prev, ref, seq, parsed)
-            rows.append((ref, seq, payload, prev, digest))
-            stored.append(StoredEvent(Event.from_json_dict(parsed, seq=seq), digest, prev))
+            digest = chain_hash(prev, ref, seq, parsed, recorded_by)
+            rows.append((ref, seq, payload, prev, digest, recorded_by))
+            stored.append(StoredEvent(Event.from_json_dict(parsed, seq=seq), digest, prev, recorded_by))
             prev = digest
-        conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?)",
-                         rows)
+        conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", rows)
         return stored
 
+    def import_case(self, case: CaseRow, events: Sequence[StoredEvent],
+                    deadlines: Sequence[DeadlineRow] = ()) -> None:
+        """Store a case exactly as another store holds it (hashes and recorded_by kept), after verifying it."""
+        rows = chain_rows(events)
+        check_deadline_rows(case.ref, deadlines)
+        problems = check_chain(case.ref, rows, case.last_seq)
+        if problems:
+            raise IntegrityError(f"case {case.ref} does not verify, so it was not imported: {problems[0]}",
+                                 hint="export it again from a store where `reviewflow case verify` passes")
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM cases WHERE ref = ?", (case.ref,)).fetchone() is not None:
+                raise CaseExistsError(f'case "{case.ref}" already exists in this store',
+                                      hint="import into a store that does not hold these cases yet")
+            self._check_definition(conn, case.definition_hash, case.process_id)
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (case.ref, case.process_id, case.definition_hash, case.pseudonym,
+                          case.opened_at.isoformat(), case.stage, int(case.closed), case.last_seq,
+                          case.partnership))
+            conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", [(case.ref, *row) for row in rows])
+            self._replace_deadlines(conn, case.ref, deadlines)
+
     @staticmethod
-    def _check_deadlines(ref: str, deadlines: Sequence[DeadlineRow]) -> None:
-        seen: set[str] = set()
-        for row in deadlines:
-            if row.case_ref != ref:
-                raise ValueError(f"deadline row {row.deadline_id!r} is for case {row.case_ref!r}, not {ref!r}")
-            if row.deadline_id in seen:
-                raise ValueError(f"deadline {row.deadline_id!r} given twice for case {ref!r}")
-            seen.add(row.deadline_id)
+    def _check_definition(conn: sqlite3.Connection, definition_hash: str, process_id: str) -> None:
+        row = conn.execute("SELECT process_id FROM definitions WHERE definition_hash = ?",
+                           (definition_hash,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"definition {definition_hash} is not stored",
+                                hint="save the definition before opening a case with it")
+        if row[0] != process_id:
+            raise IntegrityError(f"definition {definition_hash} belongs to process {row[0]!r}, "
+                                 f"not {process_id!r}", hint="open the case with its own process")
 
     @staticmethod
     def _replace_deadlines(conn: sqlite3.Connection, ref: str, deadlines: Sequence[DeadlineRow]) -> None:
@@ -354,15 +400,15 @@ class SQLiteStore:
             head = conn.execute("SELECT last_seq FROM cases WHERE ref = ?", (ref,)).fetchone()
             if head is None:
                 raise self._unknown_case(conn, ref)
-            rows = conn.execute("SELECT seq, payload, prev_hash, hash FROM events WHERE case_ref = ? "
+            rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_ref = ? "
                                 "ORDER BY seq", (ref,)).fetchall()
         problems = check_chain(ref, rows, int(head[0])) if check else []
         if problems:
             raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
                                  hint="run `verify` for every problem; restore the store from a backup")
         try:
-            return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev)
-                    for seq, payload, prev, digest in rows]
+            return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
+                    for seq, payload, prev, digest, by in rows]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # only reachable with check=False
             raise IntegrityError(f"the record of case {ref} holds an unreadable event",
                                  hint="run `verify` to see which one") from exc
@@ -411,11 +457,11 @@ class SQLiteStore:
             if ref is not None:
                 heads = {str(r[0]): int(r[1]) for r in
                          conn.execute("SELECT ref, last_seq FROM cases WHERE ref = ?", (ref,))}
-                rows = conn.execute("SELECT case_ref, seq, payload, prev_hash, hash FROM events "
+                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
                                     "WHERE case_ref = ? ORDER BY seq", (ref,))
             else:
                 heads = {str(r[0]): int(r[1]) for r in conn.execute("SELECT ref, last_seq FROM cases")}
-                rows = conn.execute("SELECT case_ref, seq, payload, prev_hash, hash FROM events "
+                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
                                     "ORDER BY case_ref, seq")
             seen = False
             for case_ref, group in groupby(rows, key=lambda r: str(r[0])):
@@ -428,3 +474,20 @@ class SQLiteStore:
         for missing in sorted(heads):
             problems.append(ChainProblem(missing, heads[missing], "the case row exists but no events are stored"))
         return sorted(problems, key=lambda p: (p.ref, p.seq))
+
+    # ------------------------------------------------------------------------------ memberships
+
+    def _no_memberships(self) -> StoreError:
+        return StoreError("an SQLite store has no memberships: anyone who can write the file may act as "
+                          "any role, and --by is advisory",
+                          hint="use a PostgreSQL store (--db postgresql://…) for a team whose roles the "
+                               "database enforces; see docs/deployment.md")
+
+    def grant(self, login: str, role: str, partnership: str) -> bool:
+        raise self._no_memberships()
+
+    def revoke(self, login: str, role: str, partnership: str) -> bool:
+        raise self._no_memberships()
+
+    def members(self, partnership: str | None = None) -> list[Membership]:
+        raise self._no_memberships()

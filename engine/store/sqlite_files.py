@@ -11,12 +11,33 @@ import os
 
 from reviewflow.engine.errors import StoreError
 
+try:
+    import pwd
+except ImportError:  # Windows
+    pwd = None  # type: ignore[assignment]
+
 # Primary SQLite result codes (the low byte of the extended code).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
 
 def is_memory(path: str) -> bool:
     return path in ("", ":memory:")
+
+
+def os_user() -> str:
+    """The account this process runs as: who an SQLite store records as writing.
+
+    Read from the process's user id, not from $USER, which anyone can set; still only as trustworthy
+    as the machine, since whoever can write the file can write anything into it.
+    """
+    if pwd is not None:
+        try:
+            return pwd.getpwuid(os.geteuid()).pw_name
+        except KeyError:
+            return f"uid:{os.geteuid()}"
+    import getpass
+
+    return getpass.getuser()
 
 
 def create_private(path: str) -> None:

@@ -75,11 +75,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         f"CREATE TRIGGER definition_files_no_delete BEFORE DELETE ON definition_files "
         f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE_DEFINITION}'); END",
     )),
+    (2, "recorded_by and partnership", (
+        # Who the store knew was writing each event (the OS user on SQLite); NULL for earlier events,
+        # whose hashes were computed without it and still verify.
+        "ALTER TABLE events ADD COLUMN recorded_by TEXT",
+        # Which partnership a case belongs to, so it can move to a PostgreSQL store that enforces it.
+        "ALTER TABLE cases ADD COLUMN partnership TEXT",
+    )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # The column order of every SELECT and INSERT of these rows: the row conversions depend on it.
-CASE_COLUMNS = "ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq"
+CASE_COLUMNS = "ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership"
+EVENT_COLUMNS = "seq, payload, prev_hash, hash, recorded_by"
 DEADLINE_COLUMNS = ("case_ref, deadline_id, title, due, window_start, weight, status, owner, "
                     "escalate_to, citation")
 

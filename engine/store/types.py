@@ -6,6 +6,7 @@ The same for every backend, and kept apart from them, so that code which only re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,9 @@ class StoredEvent:
     event: Event
     hash: str
     prev_hash: str
+    # Who the store knew was writing (a database login, or the OS user on SQLite), set by the store and
+    # not by the caller; covered by the hash when present. None for events stored before it was kept.
+    recorded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class CaseRow:
     stage: str | None
     closed: bool
     last_seq: int
+    # The partnership whose members may see and act on the case (set at opening, never changed).
+    partnership: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,39 @@ class DeadlineRow:
     owner: str | None
     escalate_to: str | None
     citation: str | None
+
+
+def check_deadline_rows(ref: str, deadlines: Sequence[DeadlineRow]) -> None:
+    """Refuse (ValueError: a caller's bug) a row for another case, or a deadline named twice."""
+    seen: set[str] = set()
+    for row in deadlines:
+        if row.case_ref != ref:
+            raise ValueError(f"deadline row {row.deadline_id!r} is for case {row.case_ref!r}, not {ref!r}")
+        if row.deadline_id in seen:
+            raise ValueError(f"deadline {row.deadline_id!r} given twice for case {ref!r}")
+        seen.add(row.deadline_id)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What `reviewflow db info` and `db migrate` say about a store."""
+
+    backend: str  # "sqlite" or "postgresql"
+    location: str  # the file path, or the URL without its password
+    schema_version: int
+    code_schema_version: int  # the version this reviewflow writes
+    principal: str  # recorded as `recorded_by` on every event this store object writes
+    applied_now: tuple[int, ...] = ()  # migrations applied when this store object was opened
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A database login may act as `role` in the cases of `partnership` (PostgreSQL only)."""
+
+    partnership: str
+    login: str
+    role: str
+    granted_by: str
 
 
 @dataclass(frozen=True)
