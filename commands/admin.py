@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from reviewflow.commands.common import db_option, echo_json, format_option, reports_problems
+from reviewflow.commands.common import db_option, echo_rendered, format_option
 from reviewflow.commands.db import existing_store
+from reviewflow.engine.render.formats import Output
 
 
 def register(cli: click.Group) -> None:
@@ -46,7 +47,6 @@ def admin_group() -> None:
 @click.argument("role", metavar="ROLE")
 @_partnership_option(required=True)
 @db_option
-@reports_problems
 def grant_command(login: str, role: str, partnership: str, db_path: str | None) -> None:
     """Let database login LOGIN act as ROLE (a role id of the partnership's definitions) in PARTNERSHIP.
 
@@ -67,7 +67,6 @@ def grant_command(login: str, role: str, partnership: str, db_path: str | None) 
 @click.argument("role", metavar="ROLE")
 @_partnership_option(required=True)
 @db_option
-@reports_problems
 def revoke_command(login: str, role: str, partnership: str, db_path: str | None) -> None:
     """Withdraw ROLE from LOGIN in PARTNERSHIP; events it recorded keep its name.
 
@@ -83,9 +82,8 @@ def revoke_command(login: str, role: str, partnership: str, db_path: str | None)
 
 @admin_group.command("members")
 @_partnership_option(required=False)
-@format_option("text", "json")
+@format_option(Output.MEMBERS)
 @db_option
-@reports_problems
 def members_command(partnership: str | None, output_format: str, db_path: str | None) -> None:
     """Every membership (of one partnership with --partnership): partnership, login, role, granted by.
 
@@ -98,15 +96,4 @@ def members_command(partnership: str | None, output_format: str, db_path: str | 
     """
     with existing_store(db_path) as store:
         rows = store.members(partnership)
-    if output_format == "json":
-        echo_json({"members": [{"partnership": m.partnership, "login": m.login, "role": m.role,
-                                "granted_by": m.granted_by} for m in rows]})
-        return
-    if not rows:
-        click.echo("no memberships" + (f" in partnership {partnership}" if partnership else ""))
-        return
-    from reviewflow.engine.render.case_text import table
-
-    lines = table(("PARTNERSHIP", "LOGIN", "ROLE", "GRANTED BY"),
-                  [(m.partnership, m.login, m.role, m.granted_by) for m in rows], indent="")
-    click.echo("\n".join(lines))
+    echo_rendered(Output.MEMBERS, output_format, rows)

@@ -8,7 +8,6 @@ for the read commands, from the case's last recorded event (and the output says 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,19 +51,11 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
     Only `case open` creates a store; the other commands refuse a path where none exists rather than
     leave an empty database behind (a mistyped --db would otherwise look like "no cases").
     """
-    from reviewflow.engine.errors import NotFoundError
     from reviewflow.engine.service import CaseService
-    from reviewflow.engine.store import is_database_url, open_store
+    from reviewflow.engine.store import open_store
 
-    path = resolve_db_path(db_path)
-    if not create and path != ":memory:" and not is_database_url(path) and not os.path.exists(path):
-        raise NotFoundError(f"there is no event store at {path}",
-                            "pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
-    store = open_store(path)
-    try:
+    with open_store(resolve_db_path(db_path), create=create) as store:
         yield CaseService(store, registry())
-    finally:
-        store.close()
 
 
 def optional_date(value: str | None, what: str) -> date | None:

@@ -6,15 +6,11 @@ level, so `reviewflow --help` never loads the engine or a database driver.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import db_option, echo_json, format_option, reports_problems, resolve_db_path
+from reviewflow.commands.common import db_option, echo_rendered, format_option, resolve_db_path
+from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
     from reviewflow.engine.store import Store
@@ -25,22 +21,12 @@ def register(cli: click.Group) -> None:
     cli.add_command(db_group)
 
 
-@contextmanager
-def existing_store(db_path: str | None) -> Iterator[Store]:
+def existing_store(db_path: str | None) -> Store:
     """The store at --db / $REVIEWFLOW_DB / ./reviewflow.db; an SQLite path where there is none is an
     error rather than a new empty file (a mistyped path would otherwise look like an empty store)."""
-    from reviewflow.engine.errors import NotFoundError
-    from reviewflow.engine.store import is_database_url, open_store
+    from reviewflow.engine.store import open_store
 
-    location = resolve_db_path(db_path)
-    if location != ":memory:" and not is_database_url(location) and not os.path.exists(location):
-        raise NotFoundError(f"there is no event store at {location}",
-                            "pass --db PATH|URL or set REVIEWFLOW_DB")
-    store = open_store(location)
-    try:
-        yield store
-    finally:
-        store.close()
+    return open_store(resolve_db_path(db_path), create=False)
 
 
 @click.group("db")
@@ -61,7 +47,6 @@ def db_group() -> None:
 
 @db_group.command("migrate")
 @db_option
-@reports_problems
 def migrate_command(db_path: str | None) -> None:
     """Create the store, or bring its schema up to this reviewflow's version; running it again does nothing.
 
@@ -86,9 +71,8 @@ def migrate_command(db_path: str | None) -> None:
 
 
 @db_group.command("info")
-@format_option("text", "json")
+@format_option(Output.STORE_INFO)
 @db_option
-@reports_problems
 def info_command(output_format: str, db_path: str | None) -> None:
     """Which store --db names: backend, location (never a password), schema version, and who it records.
 
@@ -102,24 +86,13 @@ def info_command(output_format: str, db_path: str | None) -> None:
     """
     with existing_store(db_path) as store:
         info = store.info()
-    payload = {"backend": info.backend, "location": info.location, "schema_version": info.schema_version,
-               "code_schema_version": info.code_schema_version, "recorded_as": info.principal,
-               "roles_enforced": info.backend == "postgresql"}
-    if output_format == "json":
-        echo_json(payload)
-        return
-    enforced = ("by the database (reviewflow admin grant)" if payload["roles_enforced"]
-                else "no: --by is advisory on SQLite")
-    click.echo(f"backend:         {info.backend}\nlocation:        {info.location}\n"
-               f"schema version:  {info.schema_version} (this reviewflow: {info.code_schema_version})\n"
-               f"recorded as:     {info.principal}\nroles enforced:  {enforced}")
+    echo_rendered(Output.STORE_INFO, output_format, info)
 
 
 @db_group.command("export")
 @click.option("--output", "-o", "output", metavar="FILE", default=None,
               help="Write to FILE (created readable by you only; never overwritten) instead of standard output.")
 @db_option
-@reports_problems
 def export_command(output: str | None, db_path: str | None) -> None:
     """Write the whole store as JSON lines: definitions, cases, events with their hashes, open deadlines.
 
@@ -132,9 +105,10 @@ def export_command(output: str | None, db_path: str | None) -> None:
       reviewflow db export --db cases.db --output cases.jsonl
       reviewflow db export --db postgresql://reviewflow_owner@db.example.org/reviewflow > backup.jsonl
     """
+    from reviewflow.engine.output import private_output
     from reviewflow.engine.store.transfer import export_lines
 
-    with existing_store(db_path) as store, _output(output) as out:
+    with existing_store(db_path) as store, private_output(output) as out:
         counts = ""
         for line in export_lines(store):
             out.write(line + "\n")
@@ -147,31 +121,12 @@ def export_command(output: str | None, db_path: str | None) -> None:
                    f"definitions to {output}", err=True)
 
 
-@contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
-    from reviewflow.engine.errors import StoreError
-
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise StoreError(f"{path} exists already", hint="export to a new file; nothing was overwritten") from exc
-    except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror}", hint="check the directory and its permissions") \
-            from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        yield out
-
-
 @db_group.command("import")
 @click.argument("file", metavar="FILE")
 @click.option("--partnership", metavar="KEY", default=None,
               help="The partnership of cases exported without one (stores from before partnerships were "
                    "kept); a PostgreSQL store needs one.")
 @db_option
-@reports_problems
 def import_command(file: str, partnership: str | None, db_path: str | None) -> None:
     """Add the cases of an export (FILE, or - for standard input) to a store, hashes and recorders unchanged.
 
@@ -186,45 +141,15 @@ def import_command(file: str, partnership: str | None, db_path: str | None) -> N
       reviewflow db export --db cases.db | reviewflow db import - --db copy.db
     """
     from reviewflow.engine.errors import StoreError
+    from reviewflow.engine.output import rereadable_lines
     from reviewflow.engine.store import open_store
     from reviewflow.engine.store.transfer import import_lines
 
     location = resolve_db_path(db_path)
-    with _input(file) as read, open_store(location) as store:
+    with rereadable_lines(file, "the file `reviewflow db export` wrote") as read, open_store(location) as store:
         report = import_lines(store, read, partnership=partnership)
         where = store.info().location
     if not report.cases and not report.definitions:
         raise StoreError(f"{file} holds no cases", hint="export from a store that has some")
     click.echo(f"imported {len(report.cases)} cases, {report.events} events and {report.definitions} "
                f"definitions into {where}; every chain verifies")
-
-
-@contextmanager
-def _input(path: str) -> Iterator[Callable[[], Iterator[str]]]:
-    """A function giving the file's lines afresh on each call (standard input is spooled to a private
-    temporary file first: the import reads it twice)."""
-    from reviewflow.engine.errors import StoreError
-
-    if path == "-":
-        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-            for line in sys.stdin:
-                spool.write(line)
-
-            def again() -> Iterator[str]:
-                spool.seek(0)
-                yield from spool
-
-            yield again
-        return
-    if not os.path.isfile(path):
-        raise StoreError(f"there is no file {path}", hint="give the file `reviewflow db export` wrote, or -")
-
-    def lines() -> Iterator[str]:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                yield from handle
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StoreError(f"cannot read {path}: {exc}", hint="give the file `reviewflow db export` wrote") \
-                from exc
-
-    yield lines

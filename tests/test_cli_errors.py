@@ -82,7 +82,7 @@ def test_an_engine_error_is_error_and_hint_on_stderr_exit_1(tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (f"error: there is no event store at {missing}\n"
-                             "hint: pass --db PATH or set REVIEWFLOW_DB; `reviewflow case open` creates a new store\n")
+                             "hint: pass --db PATH|URL or set REVIEWFLOW_DB; `reviewflow case open` creates a new store\n")
 
 
 def test_a_definition_error_prints_its_located_diagnostics() -> None:

@@ -31,6 +31,8 @@ KIND_OF_COMMAND: dict[str, Output] = {
     "calendar between": Output.CALENDAR_COUNT,
     "calendar holidays": Output.CALENDAR_HOLIDAYS,
     "calendar is-working-day": Output.CALENDAR_DAY,
+    "db info": Output.STORE_INFO,
+    "admin members": Output.MEMBERS,
 }
 WITHOUT_FORMAT_OPTION = {Output.WRITE}  # the case writes print what they did, in text only
 

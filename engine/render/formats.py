@@ -41,6 +41,8 @@ class Output(StrEnum):
     CALENDAR_COUNT = "calendar count"  # calendar between: calendar.answers.WorkingDayCount
     CALENDAR_HOLIDAYS = "calendar holidays"  # calendar holidays: calendar.answers.YearHolidays
     CALENDAR_DAY = "calendar day"  # calendar is-working-day: calendar.answers.DayStatus
+    STORE_INFO = "store info"  # db info: store.types.StoreInfo
+    MEMBERS = "members"  # admin members: sequence of store.types.Member
 
 
 def _text_and_json(module: str, stem: str) -> Mapping[str, str]:
@@ -66,6 +68,8 @@ REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
     Output.CALENDAR_COUNT: _text_and_json("calendar_text", "count"),
     Output.CALENDAR_HOLIDAYS: _text_and_json("calendar_text", "holidays"),
     Output.CALENDAR_DAY: _text_and_json("calendar_text", "day"),
+    Output.STORE_INFO: _text_and_json("store_text", "info"),
+    Output.MEMBERS: _text_and_json("store_text", "members"),
 })
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 
+from reviewflow.engine.errors import NotFoundError
 from reviewflow.engine.store.errors import AccessRefusedError, CaseExistsError, ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import (
@@ -44,14 +45,20 @@ def is_database_url(location: str | os.PathLike[str]) -> bool:
     return isinstance(location, str) and location.lower().startswith(_URL_SCHEMES)
 
 
-def open_store(location: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
-    """Open the store at `location`: a ``postgresql://`` URL, or an SQLite file path (created if need be).
+def open_store(location: str | os.PathLike[str], *, upgrade: bool = False, create: bool = True) -> Store:
+    """Open the store at `location`: a ``postgresql://`` URL, or an SQLite file path (created if need be,
+    unless `create` is false: then a missing file is a NotFoundError, so that a mistyped path given to a
+    command that only reads is never mistaken for an empty store).
 
     ":memory:" gives a private in-memory SQLite store, for tests and scenario runs. An SQLite file is
     migrated to this code's schema on open. A PostgreSQL database is given its schema on first open
     when the login may create it, but an existing one is upgraded only with `upgrade` (what
     `reviewflow db migrate` does): other people's clients use it too.
     """
+    if not create and not is_database_url(location) and str(location) != ":memory:" \
+            and not os.path.exists(location):
+        raise NotFoundError(f"there is no event store at {os.fspath(location)}",
+                            "pass --db PATH|URL or set REVIEWFLOW_DB; `reviewflow case open` creates a new store")
     if is_database_url(location):
         from reviewflow.engine.store.postgres import PostgresStore
 
