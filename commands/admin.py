@@ -96,4 +96,6 @@ def members_command(partnership: str | None, output_format: str, db_path: str | 
     """
     with existing_store(db_path) as store:
         rows = store.members(partnership)
-    echo_rendered(Output.MEMBERS, output_format, rows)
+    from reviewflow.engine.render.store_text import MemberList
+
+    echo_rendered(Output.MEMBERS, output_format, MemberList(partnership, rows))

@@ -42,7 +42,7 @@ class Output(StrEnum):
     CALENDAR_HOLIDAYS = "calendar holidays"  # calendar holidays: calendar.answers.YearHolidays
     CALENDAR_DAY = "calendar day"  # calendar is-working-day: calendar.answers.DayStatus
     STORE_INFO = "store info"  # db info: store.types.StoreInfo
-    MEMBERS = "members"  # admin members: sequence of store.types.Member
+    MEMBERS = "members"  # admin members: store_text.MemberList
 
 
 def _text_and_json(module: str, stem: str) -> Mapping[str, str]:

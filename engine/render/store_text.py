@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reviewflow.engine.render.case_text import table
@@ -23,13 +24,21 @@ def info_text(info: StoreInfo) -> str:
             f"recorded as:     {info.principal}\nroles enforced:  {enforced}")
 
 
-def members_json(members: Sequence[Membership]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MemberList:
+    """`admin members`: the memberships found, and the partnership asked about (None: every one)."""
+
+    partnership: str | None
+    members: Sequence[Membership]
+
+
+def members_json(found: MemberList) -> dict[str, Any]:
     return {"members": [{"partnership": m.partnership, "login": m.login, "role": m.role,
-                         "granted_by": m.granted_by} for m in members]}
+                         "granted_by": m.granted_by} for m in found.members]}
 
 
-def members_text(members: Sequence[Membership]) -> str:
-    if not members:
-        return "no memberships"
+def members_text(found: MemberList) -> str:
+    if not found.members:
+        return "no memberships" + (f" in partnership {found.partnership}" if found.partnership else "")
     return "\n".join(table(("PARTNERSHIP", "LOGIN", "ROLE", "GRANTED BY"),
-                           [(m.partnership, m.login, m.role, m.granted_by) for m in members], indent=""))
+                           [(m.partnership, m.login, m.role, m.granted_by) for m in found.members], indent=""))
