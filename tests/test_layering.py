@@ -32,10 +32,12 @@ PACKAGE_LAYERS: dict[str, int] = {
     "reviewflow.engine.definition": 2,
     "reviewflow.engine.lint": 3,
     "reviewflow.engine.cases": 3,
+    "reviewflow.engine.reports": 3,
     "reviewflow.engine.validation": 4,
     "reviewflow.engine.workspace": 4,
     "reviewflow.engine.service": 4,
     "reviewflow.engine.scenarios": 5,
+    "reviewflow.engine.oversight": 5,
     "reviewflow.engine.render": 6,
 }
 TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events",

@@ -41,6 +41,9 @@ class Output(StrEnum):
     CALENDAR_COUNT = "calendar count"  # calendar between: calendar.answers.WorkingDayCount
     CALENDAR_HOLIDAYS = "calendar holidays"  # calendar holidays: calendar.answers.YearHolidays
     CALENDAR_DAY = "calendar day"  # calendar is-working-day: calendar.answers.DayStatus
+    ACTIONS = "actions"  # actions: oversight_text.ActionList
+    OUTPUTS = "outputs"  # learning list: oversight_text.OutputList
+    REPORT = "report"  # report scrutiny/yearly: reports.model.Report
 
 
 def _text_and_json(module: str, stem: str) -> Mapping[str, str]:
@@ -66,6 +69,10 @@ REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
     Output.CALENDAR_COUNT: _text_and_json("calendar_text", "count"),
     Output.CALENDAR_HOLIDAYS: _text_and_json("calendar_text", "holidays"),
     Output.CALENDAR_DAY: _text_and_json("calendar_text", "day"),
+    Output.ACTIONS: _text_and_json("oversight_text", "actions"),
+    Output.OUTPUTS: _text_and_json("oversight_text", "outputs"),
+    Output.REPORT: {"markdown": "report_text:report_markdown", "csv": "report_text:report_csv",
+                    "json": "report_text:report_json", "html": "report_html:report_html"},
 })
 
 
