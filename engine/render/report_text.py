@@ -36,10 +36,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def _breakdown_md(b: Breakdown, t: int) -> list[str]:
+def _breakdown_md(b: Breakdown, t: int, unit: str = "cases") -> list[str]:
     rows = [(r.label, r.cell.shown(t)) for r in b.rows]
     rows.append(("**total**", f"**{b.total.shown(t)}**"))
-    return [f"**{b.title}**", "", *_table(("", "cases"), rows), ""]
+    return [f"**{b.title}**", "", *_table(("", unit), rows), ""]
 
 
 def _late_md(row: TimelinessRow) -> list[str]:
@@ -82,9 +82,9 @@ def report_markdown(report: Report) -> str:
         lines.append("")
     if not report.themes:
         lines += ["No theme vocabulary: name a partnership with --partnership.", ""]
-    lines += ["## Actions", "", *_breakdown_md(report.actions, t),
+    lines += ["## Actions", "", *_breakdown_md(report.actions, t, "actions"),
               f"Overdue on {long_date(report.as_of)}: **{report.actions_overdue.shown(t)}**.", "",
-              "## Learning outputs and reach", "", *_breakdown_md(report.outputs, t),
+              "## Learning outputs and reach", "", *_breakdown_md(report.outputs, t, "outputs"),
               f"Reach: {report.sessions} sessions, {report.attendees} attendees. Issued while a source review "
               f"was still open (interim learning): {report.interim_outputs}.", ""]
     return "\n".join(lines)
