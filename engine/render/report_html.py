@@ -33,10 +33,10 @@ def _cell(c: Cell, t: int) -> str:
 def svg_bars(b: Breakdown, t: int, chart_id: str) -> str:
     """A horizontal bar chart of a breakdown; a suppressed cell is a grey outline bar with its marker."""
     rows = b.rows
-    width, label_w, bar_w, row_h = 560, 190, 300, 30
+    width, label_w, bar_w, row_h = 600, 230, 300, 30
     height = row_h * len(rows) + 16
     top = max([r.cell.value for r in rows if not r.cell.suppressed] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
              f'<title id="{chart_id}-t">{escape(b.title)}</title>',
              f'<desc id="{chart_id}-d">' + escape("; ".join(f"{r.label}: {r.cell.shown(t)}" for r in rows))
