@@ -7,16 +7,14 @@ standard output or to --output FILE. Long work shows a progress bar on a termina
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from reviewflow.commands.case_common import case_service
-from reviewflow.commands.common import db_option, format_option, parse_date_arg
+from reviewflow.commands.common import db_option, format_option, parse_date_arg, progress_bar
 from reviewflow.commands.workspace import processes_option
 from reviewflow.engine.render.formats import Output, render
 
@@ -27,27 +25,6 @@ if TYPE_CHECKING:
 def register(cli: click.Group) -> None:
     cli.add_command(report_group)
     cli.add_command(import_cohort_command)
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A click progress bar on a terminal (standard error), or None when output is piped or redirected."""
-    if not (sys.stderr.isatty() and sys.stdout.isatty()):
-        yield None
-        return
-    bar: Any = None
-    try:
-        def step(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = click.progressbar(length=total, label=label, file=sys.stderr)
-                bar.__enter__()
-            bar.update(done - bar.pos)
-
-        yield step
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def _report_options(func: Callable[..., Any]) -> Callable[..., Any]:

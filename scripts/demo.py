@@ -1,7 +1,9 @@
 """`make demo`: a tour of the main job on the embedded default (a fresh SQLite file).
 
 Validates every bundled definition, runs every scenario, then runs a sample Leeds case over Christmas
-2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. Each step
+2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. It ends with
+learning and improvement: the Leeds 2021-22 cohort recorded through the engine into its own store, its
+actions, and the scrutiny report of seed 002 written as HTML and markdown (the demo says where). Each step
 prints the command a person would type, then its output.
 """
 
@@ -16,6 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "demo-output"
 DB = OUTPUT / "demo.db"
+COHORT_DB = OUTPUT / "leeds-cohort.db"
+REPORT_HTML = OUTPUT / "leeds-scrutiny-2021-22.html"
+REPORT_MD = OUTPUT / "leeds-scrutiny-2021-22.md"
+PERIOD = ["--from", "2021-05-01", "--to", "2022-12-31"]
 REVIEWFLOW = str(Path(sys.executable).parent / "reviewflow")
 CASE = "LEEDS-DEMO-001"
 
@@ -48,31 +54,57 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Prove the record untouched (hash chain)", ["case", "verify", CASE]),
 ]
 
+# Learning and improvement, on the Leeds 2021-22 cohort (its own store: the sample case above is not in it).
+COHORT_STEPS: list[tuple[str, list[str]]] = [
+    ("Record the Leeds 2021-22 cohort through the engine: 11 synthetic rapid reviews, actions, learning outputs",
+     ["import-cohort", "leeds-2021-22"]),
+    ("Actions from reviews overseen by the RAG, as they stood on 31 December 2022", [
+        "actions", "--as-of", "2022-12-31", "--body", "rag"]),
+    ("Learning outputs and their reach", ["learning", "list", *PERIOD]),
+    ("The scrutiny report of 8 March 2023 (seed 002), from recorded case data: markdown", [
+        "report", "scrutiny", *PERIOD, "--output", str(REPORT_MD)]),
+    ("… and a self-contained HTML page with charts (opens offline)", [
+        "report", "scrutiny", *PERIOD, "--format", "html", "--output", str(REPORT_HTML)]),
+]
+
 EXPECTED_REFUSALS = {5}  # the out-of-turn step is refused on purpose
 
 
-def main() -> int:
-    OUTPUT.mkdir(exist_ok=True)
+def run_steps(steps: list[tuple[str, list[str]]], db: Path, refusals: set[int]) -> bool:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{DB}{suffix}").unlink(missing_ok=True)
-    env = {**os.environ, "REVIEWFLOW_DB": str(DB)}
-    print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
-    for index, (title, args) in enumerate(STEPS):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env = {**os.environ, "REVIEWFLOW_DB": str(db)}
+    for index, (title, args) in enumerate(steps):
         if title:
             print(f"── {title}")
-        print(f"$ reviewflow {shlex.join(args)}", flush=True)
+        shown = [str(Path(a).relative_to(ROOT)) if a.startswith(str(ROOT)) else a for a in args]
+        print(f"$ reviewflow {shlex.join(shown)}", flush=True)
         result = subprocess.run([REVIEWFLOW, *args], cwd=ROOT, env=env, text=True, capture_output=True)
         output = (result.stdout + result.stderr).rstrip()
         if output:
             print(output)
         print(flush=True)
-        refused_on_purpose = index in EXPECTED_REFUSALS and result.returncode == 1
+        refused_on_purpose = index in refusals and result.returncode == 1
         if result.returncode != 0 and not refused_on_purpose:
             print(f"demo step failed with exit code {result.returncode}", file=sys.stderr)
-            return 1
-        if index in EXPECTED_REFUSALS and result.returncode != 1:
+            return False
+        if index in refusals and result.returncode != 1:
             print("demo: the out-of-turn event was not refused", file=sys.stderr)
-            return 1
+            return False
+    return True
+
+
+def main() -> int:
+    OUTPUT.mkdir(exist_ok=True)
+    print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
+    if not run_steps(STEPS, DB, EXPECTED_REFUSALS):
+        return 1
+    print(f"Learning and improvement — cohort store: {COHORT_DB.relative_to(ROOT)} (a fresh SQLite file)\n")
+    if not run_steps(COHORT_STEPS, COHORT_DB, set()):
+        return 1
+    print("The Leeds scrutiny report (seed 002 §3.1-3.3 reproduced from recorded case data) is in:")
+    print(f"  {REPORT_HTML.relative_to(ROOT)}   (open it in a browser; it needs no network)")
+    print(f"  {REPORT_MD.relative_to(ROOT)}")
     print("Done. Try: .venv/bin/reviewflow show leeds-rapid-review | less")
     return 0
 

@@ -3,7 +3,9 @@ listed, and deadlines exported as iCalendar (parsed back with the same library).
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -183,3 +185,28 @@ def test_o601_a_local_definition_keeps_its_base_kind(tmp_path: Path) -> None:
     assert result.process is not None
     codes = [d.code for d in lint_process(result.process, result.base)]
     assert "O601" in codes
+
+
+# -- progress ------------------------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_long_work_shows_a_progress_bar_on_a_terminal_and_nothing_when_piped(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewflow.commands.common import progress_bar
+
+    with progress_bar("verifying") as step:  # pytest's captured streams are not terminals
+        assert step is None
+    err, out = _Terminal(), _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", out)
+    with progress_bar("verifying") as step:
+        assert step is not None
+        for done in range(1, 4):
+            step(done, 3)
+    assert "verifying" in err.getvalue() and "100%" in err.getvalue() and out.getvalue() == ""
+    assert ok(db, "case", "verify").stderr == ""  # piped: no bar
