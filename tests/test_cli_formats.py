@@ -31,6 +31,10 @@ KIND_OF_COMMAND: dict[str, Output] = {
     "calendar between": Output.CALENDAR_COUNT,
     "calendar holidays": Output.CALENDAR_HOLIDAYS,
     "calendar is-working-day": Output.CALENDAR_DAY,
+    "actions": Output.ACTIONS,
+    "learning list": Output.OUTPUTS,
+    "report scrutiny": Output.REPORT,
+    "report yearly": Output.REPORT,
 }
 WITHOUT_FORMAT_OPTION = {Output.WRITE}  # the case writes print what they did, in text only
 

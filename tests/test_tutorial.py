@@ -77,14 +77,18 @@ def codes_of(output: str) -> list[str]:
 
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A reader's checkout: the bundled processes/ and schemas/, with the CLI pointed at them."""
+    """A reader's own workspace (where `reviewflow new` writes), beside an installed reviewflow whose bundled
+    processes/ and schemas/ the CLI is pointed at. (Run inside the bundled folder itself, the reader's files
+    would be named `bundled:…`, which no reader sees.)"""
     repo = tmp_path / "reviewflow"
     for name in ("processes", "schemas"):
         shutil.copytree(ROOT / name, repo / name,
                         ignore=shutil.ignore_patterns("__pycache__", "northshire"))
     monkeypatch.setattr(reviewflow.engine.paths, "_ROOT", repo)
-    monkeypatch.chdir(repo)
-    return repo
+    workspace = tmp_path / "northshire-safeguarding"
+    workspace.mkdir()
+    monkeypatch.chdir(workspace)
+    return workspace
 
 
 def test_tutorial_blocks_are_marked() -> None:
