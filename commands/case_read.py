@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 from reviewflow.commands.case_common import case_group, case_service, optional_date
-from reviewflow.commands.common import db_option, echo_rendered, format_option, parse_date_arg
+from reviewflow.commands.common import db_option, echo_rendered, format_option, parse_date_arg, progress_bar
 from reviewflow.commands.errors import EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option
 from reviewflow.engine.render.formats import Output
@@ -97,13 +97,15 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
 def verify_command(ref: str | None, output_format: str, db_path: str | None) -> None:
     """Recompute every hash of the record: exit 0 when every chain verifies, 1 naming each problem.
 
+    Cases, actions and learning outputs alike; a progress bar shows on a terminal.
+
     \b
     Examples:
       reviewflow case verify
       reviewflow case verify LEEDS-2024-001
     """
-    with case_service(db_path) as svc:
-        verification = svc.verification(ref)
+    with case_service(db_path) as svc, progress_bar("verifying") as step:
+        verification = svc.verification(ref, step)
     # The problems are errors, and errors never go to standard output (docs/json.md); JSON always does.
     echo_rendered(Output.VERIFICATION, output_format, verification,
                   err=output_format != "json" and not verification.ok)

@@ -78,7 +78,9 @@ def open_command(process_id: str, ref: str, pseudonym: str | None, partnership: 
         process = svc.current(process_id).process
         assert process is not None  # current() raises for a definition that does not build
         fields = parse_sets(process, sets)
-        name = _pseudonym(ref, pseudonym, fields.pop("pseudonym", None))
+        given = fields.pop("pseudonym", None)
+        # An action or a learning output is about no child: the engine refuses a pseudonym given for one.
+        name = _pseudonym(ref, pseudonym, given) if process.about_a_child else (pseudonym or given)
         echo_write(svc.open(process_id, ref, at, by, fields, name, actor, as_of=as_of, partnership=partnership))
 
 

@@ -8,7 +8,9 @@ never loads the engine.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
@@ -50,3 +52,24 @@ def parse_date_arg(value: str, what: str = "date") -> date:
     from reviewflow.engine.dates import parse_iso_date
 
     return parse_iso_date(value, what)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A click progress bar on a terminal (standard error), or None when output is piped or redirected."""
+    if not (sys.stderr.isatty() and sys.stdout.isatty()):
+        yield None
+        return
+    bar: Any = None
+    try:
+        def step(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+                bar.__enter__()
+            bar.update(done - bar.pos)
+
+        yield step
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

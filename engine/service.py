@@ -35,7 +35,7 @@ from reviewflow.engine.definition.loader import (
     load_from_bundle,
     load_path,
 )
-from reviewflow.engine.definition.model import Process
+from reviewflow.engine.definition.model import CHILD_KINDS, Process
 from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
 from reviewflow.engine.lint import lint_process
@@ -44,6 +44,7 @@ from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
 RETRIES = 5
+Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
 PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -249,14 +250,28 @@ class CaseService:
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         return self.store.verify(ref)
 
-    def verification(self, ref: str | None = None) -> Verification:
-        """Every hash chain (or one case's) recomputed, with how much was checked."""
-        problems = self.verify(ref)
-        rows = [self.store.case(ref)] if ref is not None else self.cases()
+    def verification(self, ref: str | None = None, progress: Progress | None = None) -> Verification:
+        """Every hash chain (or one record's) recomputed, with how much was checked; `progress(done, total)`
+        is called after each record when given."""
+        rows = [self.store.case(ref)] if ref is not None else self.cases(kinds=None)
+        if progress is None or ref is not None:
+            problems = self.verify(ref)
+        else:
+            problems = []
+            for done, row in enumerate(rows, start=1):
+                problems.extend(self.verify(row.ref))
+                progress(done, len(rows))
         return Verification(len(rows), sum(r.last_seq for r in rows), tuple(problems))
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
-        return self.store.cases(process_id, open_only)
+    def cases(self, process_id: str | None = None, open_only: bool = False,
+              kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
+        """Case rows (by default only cases about a child: actions and learning outputs are listed apart)."""
+        rows = self.store.cases(process_id, open_only)
+        return rows if kinds is None else [r for r in rows if self.kind_of(r) in kinds]
+
+    def kind_of(self, row: CaseRow) -> str:
+        """The kind of definition a stored record runs on (case, action_plan, learning)."""
+        return self.process_for(row.definition_hash).kind
 
     def due(self, as_of: date, within: int | None = None, role: str | None = None) -> list[DeadlineRow]:
         """Open deadlines from the projection; a row whose date has passed since it was written is overdue."""
@@ -270,11 +285,10 @@ class CaseService:
     # ---------------------------------------------------------------------------------- commands
 
     def open(self, process_id: str, ref: str, at: date, by: str, fields: Mapping[str, Any],
-             pseudonym: str, actor: str | None = None, as_of: date | None = None,
+             pseudonym: str | None, actor: str | None = None, as_of: date | None = None,
              partnership: str | None = None) -> WriteReport:
-        """Open a case on the definition as it is now (`as_of`, today, defaults to `at`).
-
-        The case belongs to `partnership` (default: the folder its definition file is in)."""
+        """Open a case (or an action, or a learning output) on the definition as it is now (`as_of`, today,
+        defaults to `at`). It belongs to `partnership` (default: the folder its definition file is in)."""
         today = as_of or at
         if at > today:
             raise RefusedError(f"the date {at.isoformat()} is after today ({today.isoformat()})",
@@ -282,6 +296,10 @@ class CaseService:
         result = self.current(process_id, linted=True)
         process = result.process
         assert process is not None  # current() raised otherwise
+        if process.kind == "partnership":
+            raise RefusedError(f'"{process_id}" is a partnership definition: it holds no records',
+                               "open a case of one of its processes: " + ", ".join(process.member_processes))
+        self.check_vocabulary(process, fields)
         if partnership is None:
             path = self.registry.path_for(process_id)
             assert path is not None  # current() raised otherwise
@@ -315,8 +333,34 @@ class CaseService:
             return report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def check_vocabulary(self, process: Process, data: Mapping[str, Any]) -> None:
+        """Refuse a list field's members that are not themes of its partnership vocabulary (as it is now)."""
+        for key, value in data.items():
+            field = process.fields.get(key)
+            if field is None or field.vocabulary is None or not isinstance(value, list | tuple):
+                continue
+            themes = self.vocabulary(field.vocabulary)
+            unknown = [str(v) for v in value if str(v) not in themes]
+            if unknown:
+                hint = did_you_mean(unknown[0], themes) or ""
+                raise RefusedError(f'field "{key}": {", ".join(unknown)} '
+                                   f'{"is not a theme" if len(unknown) == 1 else "are not themes"} of '
+                                   f'"{field.vocabulary}"',
+                                   (hint + " " if hint else "") + f"The themes are: {', '.join(themes)}")
+
+    def vocabulary(self, partnership_id: str) -> list[str]:
+        """The theme ids of a partnership definition, from its file as it is now."""
+        process = self.current(partnership_id).process
+        assert process is not None
+        if process.kind != "partnership":
+            raise NotFoundError(f'"{partnership_id}" is a definition of kind "{process.kind}", not a partnership',
+                                "a field's vocabulary names a partnership definition (kind: partnership)")
+        return list(process.themes)
+
     def record(self, ref: str, name: str, at: date, by: str, as_of: date, agency: str | None = None,
                data: Mapping[str, Any] | None = None, actor: str | None = None) -> WriteReport:
+        if data:
+            self.check_vocabulary(self.definition_of(ref), data)
         return self._command(ref, as_of, lambda c: actions.record(c, name, at, by, as_of, agency, data, actor))
 
     def recommend(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
@@ -345,6 +389,7 @@ class CaseService:
 
     def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
                 as_of: date | None = None, actor: str | None = None) -> WriteReport:
+        self.check_vocabulary(self.definition_of(ref), data)
         return self._command(ref, as_of or at,
                              lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor))
 

@@ -13,14 +13,17 @@ from reviewflow.engine.definition.loader import (
     FOLLOWS_IN_BASE,
     SCENARIOS_DIR,
     SHADOWS_BUNDLED,
+    UNKNOWN_MEMBER,
+    UNKNOWN_VOCABULARY,
     Registry,
     bundled_name,
     default_registry,
     definition_files,
     load_path,
 )
+from reviewflow.engine.definition.model import Process
 from reviewflow.engine.definition.searchpath import Origin, Root
-from reviewflow.engine.errors import Diagnostic, Location, Severity
+from reviewflow.engine.errors import Diagnostic, Location, Severity, did_you_mean
 from reviewflow.engine.lint import lint_process
 from reviewflow.engine.paths import processes_dir
 
@@ -85,6 +88,7 @@ def validate_paths(paths: Sequence[Path], registry: Registry | None = None, *,
         diagnostics = list(result.diagnostics)
         if result.process is not None:
             diagnostics.extend(lint_process(result.process, result.base))
+            diagnostics.extend(cross_references(result.process, registry, result.bundle.get(result.file, "")))
             shadowing = _shadowing(path, result.process.id, registry, result.file)
             if shadowing is not None:
                 diagnostics.append(shadowing)
@@ -93,6 +97,51 @@ def validate_paths(paths: Sequence[Path], registry: Registry | None = None, *,
                    else _cause_first(result.file, diagnostics, result.bundle))
         reports.append(FileReport(result.file, process_id, ordered))
     return ValidationReport(reports)
+
+
+def cross_references(process: Process, registry: Registry, text: str = "") -> list[Diagnostic]:
+    """What one definition names in other files: a field's vocabulary (L110), a partnership's processes (L109)."""
+    found: list[Diagnostic] = []
+    for field in process.fields.values():
+        if field.vocabulary is None:
+            continue
+        path = registry.path_for(field.vocabulary)
+        problem = None
+        if path is None:
+            problem = f'field "{field.id}" names the vocabulary "{field.vocabulary}", which no definition has'
+        else:
+            kind = load_path(path, registry).process
+            if kind is not None and kind.kind != "partnership":
+                problem = (f'field "{field.id}" names "{field.vocabulary}" as its vocabulary, but that is a '
+                           f'definition of kind "{kind.kind}", not a partnership')
+        if problem:
+            partnerships = [i for i in registry.ids() if registry.kind_of(i) == "partnership"]
+            found.append(UNKNOWN_VOCABULARY.diagnostic(
+                problem, field.location,
+                did_you_mean(field.vocabulary, partnerships) or
+                f"name a partnership definition (kind: partnership): {', '.join(partnerships) or 'none found'}"))
+    for member in process.member_processes if process.kind == "partnership" else ():
+        if registry.path_for(member) is None:
+            found.append(UNKNOWN_MEMBER.diagnostic(
+                f'processes names "{member}", which no definition has', _line_of(process, text, member),
+                did_you_mean(member, registry.ids()) or "list the ids of this partnership's definitions"))
+    return found
+
+
+def _line_of(process: Process, text: str, item: str) -> Location:
+    """Where `item` is listed under `processes:` (the model keeps no location per list item)."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("processes:"):
+            inside = True
+            if item in line:
+                return Location(process.location.file, number, line.index(item) + 1)
+            continue
+        if inside and line[:1] not in (" ", "-", "") and not line.startswith("#"):
+            break
+        if inside and item in line:
+            return Location(process.location.file, number, line.index(item) + 1)
+    return process.location
 
 
 def _cause_first(file: str, diagnostics: list[Diagnostic], bundle: dict[str, str]) -> list[Diagnostic]:

@@ -1,13 +1,16 @@
 """`make demo`: a tour of the main job, on a fresh SQLite file or on the PostgreSQL store you name.
 
 Validates every bundled definition, runs every scenario, then runs a sample Leeds case over Christmas
-2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. Each step
+2023 (facts.md WE-01/WE-11) and shows its status, what is due, and one explained deadline. It ends with
+learning and improvement: the Leeds 2021-22 cohort recorded through the engine into its own store, its
+actions, and the scrutiny report of seed 002 written as HTML and markdown (the demo says where). Each step
 prints the command a person would type, then its output.
 
-With REVIEWFLOW_DB=postgresql://… the same tour runs against that database: the store is created or
+With REVIEWFLOW_DB=postgresql://… the case tour runs against that database: the store is created or
 upgraded first (`db migrate`), the login is granted the Leeds roles the tour acts as (`admin grant`,
 which needs the owner's or an administrator's login), and the case gets the next free LEEDS-DEMO-NNN
-reference, since a shared store's cases are never deleted.
+reference, since a shared store's cases are never deleted. The cohort always goes into a fresh SQLite
+file of its own, for the same reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ OUTPUT = ROOT / "demo-output"
 DB = OUTPUT / "demo.db"
 REVIEWFLOW = str(Path(sys.executable).parent / "reviewflow")
 CASE = "LEEDS-DEMO-001"
+COHORT_DB = OUTPUT / "leeds-cohort.db"
+REPORT_HTML = OUTPUT / "leeds-scrutiny-2021-22.html"
+REPORT_MD = OUTPUT / "leeds-scrutiny-2021-22.md"
+PERIOD = ["--from", "2021-05-01", "--to", "2022-12-31"]
 ROLES = ("local_authority", "rag", "business_manager", "relevant_agency")  # every --by of the tour
 
 
@@ -60,6 +67,19 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Prove the record untouched (hash chain)", ["case", "verify", CASE]),
 ]
 
+# Learning and improvement, on the Leeds 2021-22 cohort (its own store: the sample case above is not in it).
+COHORT_STEPS: list[tuple[str, list[str]]] = [
+    ("Record the Leeds 2021-22 cohort through the engine: 11 synthetic rapid reviews, actions, learning outputs",
+     ["import-cohort", "leeds-2021-22"]),
+    ("Actions from reviews overseen by the RAG, as they stood on 31 December 2022", [
+        "actions", "--as-of", "2022-12-31", "--body", "rag"]),
+    ("Learning outputs and their reach", ["learning", "list", *PERIOD]),
+    ("The scrutiny report of 8 March 2023 (seed 002), from recorded case data: markdown", [
+        "report", "scrutiny", *PERIOD, "--output", str(REPORT_MD)]),
+    ("… and a self-contained HTML page with charts (opens offline)", [
+        "report", "scrutiny", *PERIOD, "--format", "html", "--output", str(REPORT_HTML)]),
+]
+
 EXPECTED_REFUSALS = {5}  # the out-of-turn step is refused on purpose
 
 
@@ -87,6 +107,33 @@ def prepare_postgres(env: dict[str, str]) -> tuple[str, str, list[tuple[str, lis
     return where, case, [(title if i == 0 else "", args) for i, (title, args) in enumerate(setup)]
 
 
+def fresh_sqlite(db: Path) -> dict[str, str]:
+    OUTPUT.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return {**os.environ, "REVIEWFLOW_DB": str(db)}
+
+
+def run_steps(tour: list[tuple[str, list[str]]], env: dict[str, str], refusals: set[int]) -> bool:
+    for index, (title, args) in enumerate(tour):
+        if title:
+            print(f"── {title}")
+        shown = [str(Path(a).relative_to(ROOT)) if a.startswith(str(ROOT)) else a for a in args]
+        print(f"$ reviewflow {shlex.join(shown)}", flush=True)
+        result = run(args, env)
+        output = (result.stdout + result.stderr).rstrip()
+        if output:
+            print(output)
+        print(flush=True)
+        if result.returncode != 0 and not (index in refusals and result.returncode == 1):
+            print(f"demo step failed with exit code {result.returncode}", file=sys.stderr)
+            return False
+        if index in refusals and result.returncode != 1:
+            print("demo: the out-of-turn event was not refused", file=sys.stderr)
+            return False
+    return True
+
+
 def main() -> int:
     location = os.environ.get("REVIEWFLOW_DB", "")
     if location.lower().startswith(("postgresql://", "postgres://")):
@@ -101,27 +148,17 @@ def main() -> int:
         refused_on_purpose = {i + len(setup) for i in EXPECTED_REFUSALS}
         print(f"reviewflow demo — case store: {where} (PostgreSQL), case {case}\n")
     else:
-        OUTPUT.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DB}{suffix}").unlink(missing_ok=True)
-        env = {**os.environ, "REVIEWFLOW_DB": str(DB)}
+        env = fresh_sqlite(DB)
         tour, refused_on_purpose = STEPS, EXPECTED_REFUSALS
         print(f"reviewflow demo — case store: {DB.relative_to(ROOT)} (a fresh SQLite file)\n")
-    for index, (title, args) in enumerate(tour):
-        if title:
-            print(f"── {title}")
-        print(f"$ reviewflow {shlex.join(args)}", flush=True)
-        result = run(args, env)
-        output = (result.stdout + result.stderr).rstrip()
-        if output:
-            print(output)
-        print(flush=True)
-        if result.returncode != 0 and not (index in refused_on_purpose and result.returncode == 1):
-            print(f"demo step failed with exit code {result.returncode}", file=sys.stderr)
-            return 1
-        if index in refused_on_purpose and result.returncode != 1:
-            print("demo: the out-of-turn event was not refused", file=sys.stderr)
-            return 1
+    if not run_steps(tour, env, refused_on_purpose):
+        return 1
+    print(f"Learning and improvement — cohort store: {COHORT_DB.relative_to(ROOT)} (a fresh SQLite file)\n")
+    if not run_steps(COHORT_STEPS, fresh_sqlite(COHORT_DB), set()):
+        return 1
+    print("The Leeds scrutiny report (seed 002 §3.1-3.3 reproduced from recorded case data) is in:")
+    print(f"  {REPORT_HTML.relative_to(ROOT)}   (open it in a browser; it needs no network)")
+    print(f"  {REPORT_MD.relative_to(ROOT)}")
     print("Done. Try: .venv/bin/reviewflow show leeds-rapid-review | less")
     return 0
 

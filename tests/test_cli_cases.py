@@ -349,17 +349,17 @@ def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.
     def newer(self: CaseService, process_id: str) -> Any:
         result = real(self, process_id)
         assert result.process is not None
-        process = dataclasses.replace(result.process, text_hash="f" * 64, version="1.1.0")
+        process = dataclasses.replace(result.process, text_hash="f" * 64, version="9.9.0")
         return dataclasses.replace(result, process=process)
 
     monkeypatch.setattr(CaseService, "current", newer)
     text = ok(db, "case", "show", REF).stdout
     assert ("A newer version of this definition exists in bundled:leeds/leeds-rapid-review.yaml "
-            "(version 1.1.0, ffffffffffff)") in text
-    assert ("Process: leeds-rapid-review version 1.0.0, definition ") in text
+            "(version 9.9.0, ffffffffffff)") in text
+    assert ("Process: leeds-rapid-review version 1.1.0, definition ") in text
     assert "(opened from bundled:leeds/leeds-rapid-review.yaml)" in text
     assert as_json(db, "case", "show", REF)["definition"]["newer"] == {
-        "hash": "f" * 64, "version": "1.1.0", "file": "bundled:leeds/leeds-rapid-review.yaml"}
+        "hash": "f" * 64, "version": "9.9.0", "file": "bundled:leeds/leeds-rapid-review.yaml"}
 
 
 # -- verify and tampering -------------------------------------------------------------------------

@@ -33,6 +33,10 @@ KIND_OF_COMMAND: dict[str, Output] = {
     "calendar is-working-day": Output.CALENDAR_DAY,
     "db info": Output.STORE_INFO,
     "admin members": Output.MEMBERS,
+    "actions": Output.ACTIONS,
+    "learning list": Output.OUTPUTS,
+    "report scrutiny": Output.REPORT,
+    "report yearly": Output.REPORT,
 }
 WITHOUT_FORMAT_OPTION = {Output.WRITE}  # the case writes print what they did, in text only
 

@@ -90,9 +90,12 @@ BROKEN: dict[str, Callable[[], Process]] = {
     "X504": lambda: _on("aware", Transition("notified_panel", "rapid_review", guard('age_years == "died"'), at())),
     "X505": lambda: _deadline("review_target", applies_when=guard("age_years")),
     "X506": lambda: _deadline("review_target", applies_when=guard('date_of_birth > "2020-01-01"')),
+    "O602": lambda: dataclasses.replace(P, kind="action_plan"),
+    "O603": lambda: dataclasses.replace(P, overseen_by="partners"),
+    "O604": lambda: change(P, "fields", "agencies", vocabulary="leeds"),
 }
 # C401-C405 and C407 need a base: tests/test_conformance.py and tests/test_workspace.py cover them.
-CONFORMANCE_WITH_BASE = {"C401", "C402", "C403", "C404", "C405", "C407"}
+CONFORMANCE_WITH_BASE = {"C401", "C402", "C403", "C404", "C405", "C407", "O601"}  # O601: tests/test_oversight.py
 
 
 def test_every_registered_code_has_a_failing_case() -> None:
@@ -100,7 +103,8 @@ def test_every_registered_code_has_a_failing_case() -> None:
 
 
 def test_codes_are_unique_sorted_and_in_their_module_family() -> None:
-    families = {"R": "references", "P": "graph", "D": "deadlines", "C": "conformance", "X": "expressions"}
+    families = {"R": "references", "P": "graph", "D": "deadlines", "C": "conformance", "X": "expressions",
+                "O": "oversight"}
     assert [c.code for c in CODES] == sorted(RULES)
     assert len({c.slug for c in CODES}) == len(CODES)
     for code, registered in RULES.items():

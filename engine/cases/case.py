@@ -125,15 +125,14 @@ class Case:
             self.opened_at = event.at
             self._set_fields(event.data, event.seq)
             self._count(event.name, event)
+            self._plan(event)
             self._enter(self.process.initial_stage.id, event)
         elif kind == "recorded":
             self._set_fields(event.data, event.seq)
             self._count(event.name, event)
             if event.agency is not None:
                 self.agency_done.setdefault(event.name, {}).setdefault(event.agency, (event.seq, event.at))
-            planned = event.data.get("planned_date")
-            if planned and self.process.events.get(event.name, _NO_EVENT).planned:
-                self.planned[event.name] = Anchor(event.name, event.seq, date.fromisoformat(planned), event.at)
+            self._plan(event)
             self._fire(event.name, event)
         elif kind in ("recommended", "decided", "dispute_decided"):
             self._fold_gate(event)
@@ -150,6 +149,12 @@ class Case:
         self.counts[name] = self.counts.get(name, 0) + 1
         self.first.setdefault(name, (event.seq, event.at))
         self.occurrences.setdefault(name, []).append((event.seq, event.at))
+
+    def _plan(self, event: Event) -> None:
+        """A `planned` event (the opening one too, e.g. an action agreed with its due date) anchors on its date."""
+        planned = event.data.get("planned_date")
+        if planned and self.process.events.get(event.name, _NO_EVENT).planned:
+            self.planned[event.name] = Anchor(event.name, event.seq, date.fromisoformat(planned), event.at)
 
     def _set_fields(self, data: Mapping[str, Any], seq: int) -> None:
         for key, value in data.items():

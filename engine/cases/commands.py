@@ -26,26 +26,46 @@ PSEUDONYM_MAX = 40
 
 
 def open_case(process: Process, ref: str, at: date, by: str, fields: Mapping[str, Any],
-              pseudonym: str, actor: str | None = None) -> Event:
-    """The first event of a new case (kind "opened", name `process.opens_with`)."""
+              pseudonym: str | None, actor: str | None = None) -> Event:
+    """The first event of a new case (kind "opened", name `process.opens_with`).
+
+    A case about a child needs a pseudonym; an action or a learning output (kinds about no child) has none.
+    When the opening event is `planned` (an action agreed with its due date) it carries `planned_date`,
+    which may not be before the day it was agreed.
+    """
     if not REF_PATTERN.match(ref or ""):
-        raise RefusedError(f'case reference "{ref}" is not valid',
+        raise RefusedError(f'reference "{ref}" is not valid',
                            "1 to 64 letters, digits, '.', '_', '/' or '-', without spaces")
+    _check_pseudonym(process, pseudonym)
+    name = process.opens_with or "opened"
+    ev = process.events.get(name)
+    check_role(process, by, ev.by if ev is not None else tuple(process.roles), f'open a case ("{name}")')
+    planned = ("planned_date",) if ev is not None and ev.planned else ()
+    allowed = (*ev.sets, *ev.may_set, *planned) if ev is not None else tuple(process.fields)
+    required = [f.id for f in process.fields.values() if f.required]
+    if ev is not None:
+        required += [f for f in (*ev.sets, *planned) if f not in required]
+    what = f'opening a case of "{process.id}"' if process.about_a_child else f'"{name}"'
+    data = check_data(process, fields, allowed, required, what)
+    if planned and date.fromisoformat(data["planned_date"]) < at:
+        raise RefusedError(f'the due date {data["planned_date"]} is before the day it was agreed ({at.isoformat()})',
+                           "a due date is on or after the day it is agreed; to move it later, extend it")
+    if pseudonym is not None:
+        data[PSEUDONYM_KEY] = pseudonym
+    return Event("opened", name, at, by, actor, None, data)
+
+
+def _check_pseudonym(process: Process, pseudonym: str | None) -> None:
+    if not process.about_a_child:
+        if pseudonym is not None:
+            raise RefusedError(f'a record of "{process.id}" ({process.kind.replace("_", " ")}) is about no child '
+                               "and takes no pseudonym", "leave out the pseudonym; name source cases instead")
+        return
     text = (pseudonym or "").strip()
     if not text or len(text) > PSEUDONYM_MAX or text != pseudonym or "\n" in text:
         raise RefusedError(f'pseudonym "{pseudonym}" is not valid',
                            f'a short pseudonym such as "Child B" (at most {PSEUDONYM_MAX} characters), '
                            "never the child's name")
-    name = process.opens_with or "opened"
-    ev = process.events.get(name)
-    check_role(process, by, ev.by if ev is not None else tuple(process.roles), f'open a case ("{name}")')
-    allowed = (*ev.sets, *ev.may_set) if ev is not None else tuple(process.fields)
-    required = [f.id for f in process.fields.values() if f.required]
-    if ev is not None:
-        required += [f for f in ev.sets if f not in required]
-    data = check_data(process, fields, allowed, required, f'opening a case of "{process.id}"')
-    data[PSEUDONYM_KEY] = pseudonym
-    return Event("opened", name, at, by, actor, None, data)
 
 
 def record(case: Case, name: str, at: date, by: str, as_of: date, agency: str | None = None,

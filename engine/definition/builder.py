@@ -31,10 +31,13 @@ from reviewflow.engine.definition.model import (
     GateOption,
     Process,
     Reminder,
+    Reporting,
     Role,
     Source,
     Stage,
     Task,
+    Theme,
+    ThemeResponse,
     Transition,
     Unit,
     Weight,
@@ -140,7 +143,7 @@ class _Builder:
     def field(self, fid: str, d: dict[str, Any], path: PathKey) -> Field:
         return Field(fid, str(d.get("title", fid)), d.get("type", "string"), _strs(d.get("values")),
                      bool(d.get("personal", False)), bool(d.get("required", False)),
-                     _str(d.get("description")), self.at(path))
+                     _str(d.get("description")), _str(d.get("vocabulary")), self.at(path))
 
     def event(self, eid: str, d: dict[str, Any], path: PathKey) -> EventDef:
         return EventDef(eid, str(d.get("title", eid)), _strs(d.get("by")), _strs(d.get("sets")),
@@ -219,6 +222,25 @@ class _Builder:
             bool(d.get("separation_of_duties", True)), bool(d.get("rationale_required", True)),
             bool(d.get("mandatory", False)), self.cite(d.get("cite"), (*path, "cite")), self.at(path))
 
+    def theme(self, tid: str, d: dict[str, Any], path: PathKey) -> Theme:
+        responses = []
+        for i, r in enumerate(d.get("responses") or []):
+            if isinstance(r, dict):
+                rp = (*path, "responses", i)
+                responses.append(ThemeResponse(str(r.get("text", "")), self.date(r.get("as_of"), (*rp, "as_of")),
+                                               self.cite(r.get("cite"), (*rp, "cite"))))
+        return Theme(tid, str(d.get("title", tid)), _str(d.get("description")), tuple(responses),
+                     self.cite(d.get("cite"), (*path, "cite")), self.at(path))
+
+    def reporting(self) -> Reporting | None:
+        d = self.data.get("reporting")
+        if not isinstance(d, dict):
+            return None
+        listed = {key: _strs(d[key]) if key in d else None for key in ("cspr", "no_review", "timeliness")}
+        below = d.get("suppress_below")
+        return Reporting(int(below) if isinstance(below, int) else None, _str(d.get("suppress_note")),
+                         _str(d.get("counted_from")), _str(d.get("outcome_field")), **listed)
+
     def closures(self, key: str) -> tuple[Closure, ...]:
         out = []
         cal = self.data.get("calendar") or {}
@@ -241,7 +263,8 @@ class _Builder:
         cal = d.get("calendar") or {}
         return Process(
             id=str(d.get("id")), title=str(d.get("title", d.get("id"))), version=str(d.get("version", "")),
-            language=int(d.get("reviewflow", 1)), partnership=_str(d.get("partnership")),
+            language=int(d.get("reviewflow", 1)), kind=d.get("kind", "case"),
+            partnership=_str(d.get("partnership")),
             description=_str(d.get("description")),
             effective_from=self.date(d.get("effective_from"), ("effective_from",)),
             effective_to=self.date(d.get("effective_to"), ("effective_to",)),
@@ -258,6 +281,9 @@ class _Builder:
             gates=cast(Any, frozen_map(self.entries(d, ("gates",), self.gate))),
             deadline_authority=self.authority(d.get("deadline_authority")) or Authority(),
             deviations=tuple(self.deviations()),
+            overseen_by=_str(d.get("overseen_by")), member_processes=_strs(d.get("processes")),
+            themes=cast(Any, frozen_map(self.entries(d, ("themes",), self.theme))),
+            reporting=self.reporting(),
             file=self.r.file, text_hash=text_hash, location=self.r.key_locate(("id",)),
         )
 

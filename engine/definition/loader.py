@@ -44,13 +44,19 @@ FOLLOWS_IN_BASE = CodeInfo("L108", "follows-in-base", _E,
                            "Problems inside a base that follow from a local file's changes, collapsed into one.")
 NOT_A_DEFINITION = CodeInfo("L106", "not-a-definition", _E,
                             "A YAML file without the `reviewflow:` key is not a process definition.")
+UNKNOWN_MEMBER = CodeInfo("L109", "unknown-member-process", _E,
+                          "A partnership's `processes` names a process id that no definition has.")
+UNKNOWN_VOCABULARY = CodeInfo("L110", "unknown-vocabulary", _E,
+                              "A field's `vocabulary` names no partnership definition (kind: partnership).")
 CODES: tuple[CodeInfo, ...] = (UNKNOWN_BASE, EXTENDS_CYCLE, DUPLICATE_ID, builder.BAD_DATE, BASE_INVALID,
-                               NOT_A_DEFINITION, SHADOWS_BUNDLED, FOLLOWS_IN_BASE, builder.EXPRESSION_SYNTAX)
+                               NOT_A_DEFINITION, SHADOWS_BUNDLED, FOLLOWS_IN_BASE, UNKNOWN_MEMBER,
+                               UNKNOWN_VOCABULARY, builder.EXPRESSION_SYNTAX)
 
 SCENARIOS_DIR = "scenarios"  # scenario files live here, beside the definitions they exercise
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _TOP_EXTENDS = re.compile(r"""^extends:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _TOP_REVIEWFLOW = re.compile(r"^reviewflow:", re.MULTILINE)
+_TOP_KIND = re.compile(r"""^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 
 
 @dataclass
@@ -138,6 +144,7 @@ class Registry:
         self._paths: dict[str, list[Path]] = {}
         self._origins: dict[Path, searchpath.Origin | None] = {}  # None: a fallback root's file
         self._extends: dict[str, str | None] = {}
+        self._kinds: dict[str, str | None] = {}  # the kind a file declares (None: its base's, or "case")
         self._lines: dict[Path, int] = {}
         self.shadowed: dict[str, tuple[Path, Path]] = {}  # id -> (workspace file, bundled file it replaces)
         self.diagnostics: list[Diagnostic] = []
@@ -177,6 +184,8 @@ class Registry:
                 self._note_clash(pid, others[0], path, origin)
             if not others:
                 self._extends[pid] = ext
+                kind = _TOP_KIND.search(text)
+                self._kinds[pid] = kind.group(1) if kind else None
             others.append(path)
 
     def _note_clash(self, pid: str, winner: Path, path: Path, origin: searchpath.Origin) -> None:
@@ -214,6 +223,20 @@ class Registry:
 
     def ids(self) -> list[str]:
         return sorted(self._paths)
+
+    def kind_of(self, process_id: str) -> str | None:
+        """The kind of definition an id names, read without parsing (a local file inherits its base's)."""
+        seen: set[str] = set()
+        current: str | None = process_id
+        while current is not None and current in self._paths and current not in seen:
+            seen.add(current)
+            if self._kinds.get(current):
+                return self._kinds[current]
+            current = self._extends.get(current)
+        return "case" if process_id in self._paths else None
+
+    def ids_of_kind(self, kind: str) -> list[str]:
+        return [i for i in self.ids() if self.kind_of(i) == kind]
 
     @property
     def has_workspace(self) -> bool:

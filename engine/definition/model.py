@@ -48,6 +48,9 @@ RoleKind = Literal["partner", "body", "officer", "external", "agency", "family",
 FieldType = Literal["string", "text", "enum", "bool", "int", "date", "list"]
 DecisionRule = Literal["single", "all", "majority"]
 Unit = Literal["working_days", "calendar_days", "months"]
+ProcessKind = Literal["case", "action_plan", "learning", "partnership"]
+# Kinds whose records are about a child (they need a pseudonym and are listed by `cases`).
+CHILD_KINDS = ("case",)
 
 
 def frozen_map(items: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -117,6 +120,7 @@ class Field:
     personal: bool = False
     required: bool = False  # must be given when the case opens
     description: str | None = None
+    vocabulary: str | None = None  # a partnership definition whose theme ids are the allowed members
     location: Location = NOWHERE
 
 
@@ -293,11 +297,44 @@ class CalendarSpec:
 
 
 @dataclass(frozen=True)
+class ThemeResponse:
+    text: str
+    as_of: date | None = None
+    cite: Citation | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of a partnership's vocabulary: what reviews found, and the partnership's responses."""
+
+    id: str
+    title: str
+    description: str | None = None
+    responses: tuple[ThemeResponse, ...] = ()
+    cite: Citation | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """A partnership's report settings (docs/learning.md); None means the documented default."""
+
+    suppress_below: int | None = None
+    suppress_note: str | None = None
+    counted_from: str | None = None
+    outcome_field: str | None = None
+    cspr: tuple[str, ...] | None = None
+    no_review: tuple[str, ...] | None = None
+    timeliness: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Process:
     id: str
     title: str
     version: str
     language: int = LANGUAGE_VERSION
+    kind: ProcessKind = "case"
     partnership: str | None = None
     description: str | None = None
     effective_from: date | None = None
@@ -315,9 +352,18 @@ class Process:
     gates: Mapping[str, Gate] = field(default_factory=frozen_map)
     deadline_authority: Authority = Authority()
     deviations: tuple[Deviation, ...] = ()
+    overseen_by: str | None = None  # action plans: the body that oversees the actions
+    member_processes: tuple[str, ...] = ()  # partnerships: `processes:`, the definitions that belong to it
+    themes: Mapping[str, Theme] = field(default_factory=frozen_map)  # partnerships: the theme vocabulary
+    reporting: Reporting | None = None  # partnerships: report settings
     file: str = "<memory>"
     text_hash: str = ""  # sha256 of the exact resolved definition text(s)
     location: Location = NOWHERE
+
+    @property
+    def about_a_child(self) -> bool:
+        """Its records are cases about a child: they carry a pseudonym and `cases` lists them."""
+        return self.kind in CHILD_KINDS
 
     @property
     def initial_stage(self) -> Stage:

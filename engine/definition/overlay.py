@@ -203,6 +203,7 @@ def role_references(data: Mapping[str, Any]) -> Iterator[tuple[PathKey, str]]:
         for oid, option in _entries(gate, "options"):
             yield from many(("gates", gid, "options", oid, "notify"), option.get("notify"))
     yield from authority(("deadline_authority",), data.get("deadline_authority"))
+    yield from one(("overseen_by",), data.get("overseen_by"))
 
 
 def _entries(data: Mapping[str, Any], section: str) -> Iterator[tuple[str, dict[str, Any]]]:

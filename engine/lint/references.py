@@ -53,6 +53,12 @@ def _citations(process: Process) -> Iterator[tuple[Citation, str, Location]]:
         for element in elements.values():
             if element.cite is not None:
                 yield element.cite, f"{section}.{element.id}", element.location
+    for theme in process.themes.values():
+        if theme.cite is not None:
+            yield theme.cite, f"themes.{theme.id}", theme.location
+        for number, response in enumerate(theme.responses, start=1):
+            if response.cite is not None:
+                yield response.cite, f"themes.{theme.id} response {number}", theme.location
 
 
 @rule("R101", "unknown-role", Severity.ERROR, "A reference names a role that is not defined.")

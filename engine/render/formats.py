@@ -43,6 +43,9 @@ class Output(StrEnum):
     CALENDAR_DAY = "calendar day"  # calendar is-working-day: calendar.answers.DayStatus
     STORE_INFO = "store info"  # db info: store.types.StoreInfo
     MEMBERS = "members"  # admin members: store_text.MemberList
+    ACTIONS = "actions"  # actions: oversight_text.ActionList
+    OUTPUTS = "outputs"  # learning list: oversight_text.OutputList
+    REPORT = "report"  # report scrutiny/yearly: reports.model.Report
 
 
 def _text_and_json(module: str, stem: str) -> Mapping[str, str]:
@@ -55,13 +58,13 @@ REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
     Output.PROCESSES: _text_and_json("process_view", "catalogue"),
     Output.GUIDE: {"markdown": "guide:guide_markdown", "json": "process_view:process_json"},
     Output.DIAGRAM: {"mermaid": "diagram:mermaid", "dot": "diagram:dot"},
-    Output.CASE: _text_and_json("case_text", "show"),
+    Output.CASE: {**_text_and_json("case_text", "show"), "ics": "ics:show_ics"},
     Output.WRITE: {"text": "case_text:write_text"},
     Output.HISTORY: _text_and_json("case_record", "history"),
     Output.EXPLANATION: _text_and_json("case_record", "explanation"),
     Output.VERIFICATION: _text_and_json("case_lists", "verification"),
     Output.CASES: _text_and_json("case_lists", "cases"),
-    Output.DUE: _text_and_json("case_lists", "due"),
+    Output.DUE: {**_text_and_json("case_lists", "due"), "ics": "ics:due_ics"},
     Output.SCENARIOS: {"text": "scenario_report:text_report", "json": "scenario_report:json_report",
                        "junit": "scenario_report:junit_report"},
     Output.CALENDAR_SUM: _text_and_json("calendar_text", "sum"),
@@ -70,6 +73,10 @@ REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
     Output.CALENDAR_DAY: _text_and_json("calendar_text", "day"),
     Output.STORE_INFO: _text_and_json("store_text", "info"),
     Output.MEMBERS: _text_and_json("store_text", "members"),
+    Output.ACTIONS: _text_and_json("oversight_text", "actions"),
+    Output.OUTPUTS: _text_and_json("oversight_text", "outputs"),
+    Output.REPORT: {"markdown": "report_text:report_markdown", "csv": "report_text:report_csv",
+                    "json": "report_text:report_json", "html": "report_html:report_html"},
 })
 
 

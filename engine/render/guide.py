@@ -132,20 +132,8 @@ def _stage_section(process: Process, number: int, stage: Stage) -> list[str]:
     return lines
 
 
-def guide_markdown(process: Process) -> str:
-    p = process
-    lines = [f"# {p.title}", ""]
-    facts = [f"Process `{p.id}` version {p.version}"]
-    if p.partnership:
-        facts.append(p.partnership)
-    if p.extends:
-        facts.append(f"extends `{p.extends}`")
-    if p.effective_from:
-        facts.append(f"effective from {p.effective_from.isoformat()}")
-    lines.extend([" · ".join(facts), ""])
-    if p.description:
-        lines.extend([p.description.strip(), ""])
-    lines.extend(["## Who is involved", "", "| Role | Kind | Members / chair |", "|---|---|---|"])
+def _process_sections(p: Process) -> list[str]:
+    lines = ["## Who is involved", "", "| Role | Kind | Members / chair |", "|---|---|---|"]
     for role in p.roles.values():
         extra = ", ".join(_role_title(p, m) for m in role.members)
         chair = chair_text(role)
@@ -166,6 +154,40 @@ def guide_markdown(process: Process) -> str:
         lines.extend(["## At any time", ""])
         lines.extend(f"- *{e.title}* ({_roles(p, list(e.by))})" for e in anytime)
         lines.append("")
+    return lines
+
+
+def _partnership_sections(p: Process) -> list[str]:
+    """A partnership definition: its member definitions and its themes with the recorded responses."""
+    lines = ["## Definitions of this partnership", ""]
+    lines.extend(f"- `{member}`" for member in p.member_processes)
+    lines.extend(["", "## Themes and the partnership's responses", ""])
+    for theme in p.themes.values():
+        lines.extend([f"### {theme.title} (`{theme.id}`)", ""])
+        if theme.description:
+            lines.extend([theme.description, ""])
+        lines.extend(f"- {r.as_of.isoformat() if r.as_of else 'undated'}: {r.text}" for r in theme.responses)
+        lines.append("")
+    return lines
+
+
+def guide_markdown(process: Process) -> str:
+    p = process
+    lines = [f"# {p.title}", ""]
+    facts = [f"Process `{p.id}` version {p.version}"]
+    if p.partnership:
+        facts.append(p.partnership)
+    if p.extends:
+        facts.append(f"extends `{p.extends}`")
+    if p.effective_from:
+        facts.append(f"effective from {p.effective_from.isoformat()}")
+    lines.extend([" · ".join(facts), ""])
+    if p.description:
+        lines.extend([p.description.strip(), ""])
+    if p.kind == "partnership":
+        lines.extend(_partnership_sections(p))
+    else:
+        lines.extend(_process_sections(p))
     if p.notes:
         lines.extend(["## Notes on the sources", ""])
         lines.extend(f"- {n}" for n in p.notes)
