@@ -1,4 +1,4 @@
-"""Commands that write to a case: case open, record, recommend, decide, extend, pause, resume, waive,
+"""Commands that write to a case: case open, record, recommend, decide, reconsider, hold, hold-review, hold-end,
 correct and note.
 
 Each parses its options, calls reviewflow.engine.service.CaseService, and prints what the write did

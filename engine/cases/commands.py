@@ -62,11 +62,13 @@ def effective_refusal(process: Process, at: date) -> str | None:
     """Why a case aware on `at` may not open under `process` (its effective dates), or None."""
     if process.in_force(at):
         return None
-    since = process.effective_from.isoformat() if process.effective_from else "the start"
-    until = process.effective_to.isoformat() if process.effective_to else "now"
+    start, end = process.effective_from, process.effective_to
+    if start and end:
+        span = f"from {start.isoformat()} to {end.isoformat()}"
+    else:
+        span = f"from {start.isoformat()}" if start else f"until {end.isoformat() if end else ''}"
     edition = f" (it extends {process.extends})" if process.extends else ""
-    return (f'"{process.id}"{edition} is in force from {since} to {until}; a case aware on {at.isoformat()} '
-            "does not fall under it")
+    return f'"{process.id}"{edition} is in force {span}; a case aware on {at.isoformat()} does not fall under it'
 
 
 def record(case: Case, name: str, at: date, by: str, as_of: date, agency: str | None = None,

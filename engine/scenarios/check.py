@@ -30,7 +30,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("T710", "scenario-unknown-task", Severity.ERROR, "An expectation names a task the definition does not have."),
         CodeInfo("T711", "scenario-invalid-definition", Severity.ERROR, "The process the scenario runs under does not load."),
         CodeInfo("T712", "scenario-extend-amount", Severity.ERROR, "An extend step needs exactly one of `to` and `working_days`."),
-        CodeInfo("T713", "scenario-step-kind", Severity.ERROR, "A step must be exactly one of record, recommend, decide, extend, pause, resume, waive, expect."),
+        CodeInfo("T713", "scenario-step-kind", Severity.ERROR, "A step must be exactly one of record, recommend, decide, reconsider, extend, pause, resume, waive, hold, hold_review, hold_end, expect."),
         CodeInfo("T714", "scenario-date-order", Severity.WARNING, "An action dated before the case opened."),
         CodeInfo("T715", "scenario-window-order", Severity.ERROR, "A window expectation whose `from` is after its `to`."),
         CodeInfo("T716", "scenario-runs-on-bundled", Severity.WARNING, "A workspace scenario runs against a bundled definition, not one of the workspace's."),

@@ -1,7 +1,8 @@
 """Scenario values: a scenario file, once it has passed its schema, as frozen dataclasses.
 
 A scenario opens one case under one process definition, then runs `steps` in order. A step is an
-action (record, recommend, decide, extend, pause, resume, waive) or an `expect:` check at a date.
+action (record, recommend, decide, reconsider, extend, pause, resume, waive, hold, hold_review,
+hold_end) or an `expect:` check at a date.
 Every element keeps the `Location` it was written at, so a failed expectation points back to its line.
 The format is documented in docs/scenarios.md; its structure is schemas/scenario.schema.json.
 """
