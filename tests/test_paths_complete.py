@@ -15,9 +15,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from reviewflow.engine.cases import commands
+from reviewflow.engine.cases import allowed, commands
 from reviewflow.engine.cases import gates as gatemod
-from reviewflow.engine.cases import allowed
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.definition.loader import default_registry, load_path
 from reviewflow.engine.definition.model import EventDef, Field, Process
