@@ -538,3 +538,18 @@ def test_existing_commands_json_keys_are_documented() -> None:
                                               "--format", "json"]).stdout)
     _documented(set(validate) | set(validate["summary"]) | set(shown) | set(calendar))
     _documented({k for g in shown["gates"] for k in g} | {k for d in shown["deadlines"] for k in d})
+
+
+def test_the_staff_guide_shows_holds_reopenable_decisions_and_the_panels_responses() -> None:
+    """Issue #10: `reviewflow show` tells staff about holds, re-openable decisions and the Panel's responses."""
+    text = CliRunner().invoke(cli, ["show", "kirklees-cspr"]).stdout
+    assert "## Holds" in text and "**Inquest**" in text and "blocks report published on the KSCP website" in text
+    assert "Can be reconsidered by KSCP Safeguarding Partners" in text and "`case reconsider`" in text
+    assert "record *Panel's response to the rapid review received* → Other learning review (only if " \
+           '`panel_response == "agreed"`)' in text
+    assert "Ruling: Met by the final report's arrival" in text
+    leeds = CliRunner().invoke(cli, ["show", "leeds-rapid-review"]).stdout
+    assert "(advisory: the decision need not wait for it, and it may come afterwards)" in leeds
+    shown = json.loads(CliRunner().invoke(cli, ["show", "kirklees-cspr", "--format", "json"]).stdout)
+    _documented({k for h in shown["holds"] for k in h} | {k for e in shown["events"] for k in e}
+                | {k for g in shown["gates"] for o in g["options"] for k in o})

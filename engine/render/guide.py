@@ -88,7 +88,7 @@ def _gate_section(process: Process, gate: Gate) -> list[str]:
     if gate.rationale_required:
         lines.append("- A written rationale is required")
     if gate.reconsider is not None:
-        prompts = " or ".join(_in_sentence(_event_title(process, e)) for e in gate.reconsider.prompted_by)
+        prompts = " or ".join(f"*{_event_title(process, e)}*" for e in gate.reconsider.prompted_by)
         lines.append(f"- Can be reconsidered by {_roles(process, list(gate.reconsider.by))} when prompted by "
                      f"{prompts} (`case reconsider`); the first decision stays in the history")
     for criterion in gate.criteria:
