@@ -72,7 +72,6 @@ class Case:
     visits: list[taskmod.StageVisit] = field(default_factory=list)
     notifications: list[notes.Notification] = field(default_factory=list)
     holds: list[holdmod.HoldSpan] = field(default_factory=list)
-    hold_depth: dict[str, int] = field(default_factory=dict)  # deadline -> active holds pausing it
     last_blocked_by_guard: bool = False  # the latest event had transitions but no guard held
 
     # ------------------------------------------------------------------------------- construction
@@ -104,7 +103,6 @@ class Case:
             agency_done={k: dict(v) for k, v in self.agency_done.items()}, planned=dict(self.planned),
             gates=dict(self.gates), controls={k: list(v) for k, v in self.controls.items()},
             visits=list(self.visits), notifications=list(self.notifications), holds=list(self.holds),
-            hold_depth=dict(self.hold_depth),
         )
 
     # ---------------------------------------------------------------------------------- the fold
@@ -202,12 +200,10 @@ class Case:
         self.holds = holdmod.fold(self.process, self.holds, event)
         step = {"hold_started": 1, "hold_ended": -1}.get(event.kind, 0)
         for deadline_id in hold.pauses if step else ():
-            depth = self.hold_depth.get(deadline_id, 0) + step
-            self.hold_depth[deadline_id] = max(depth, 0)
             kind = "paused" if step > 0 else "resumed"
             reason = f'hold {hold.id} ({hold.title}): {event.data.get("reason", "")}'
             self.controls.setdefault(deadline_id, []).append(
-                Control(kind, event.seq, event.at, event.by, reason))
+                Control(kind, event.seq, event.at, event.by, reason, hold=hold.id))
 
     def _fold_correction(self, event: Event) -> None:
         target = int(event.data.get("supersedes", 0))

@@ -88,9 +88,8 @@ def resume(case: Case, deadline: str, at: date, by: str, as_of: date, reason: st
     if inst.status != "paused":
         raise refuse(case, f'deadline "{deadline}" is not paused', None, as_of)
     holding = holdmod.pausing(case.holds, deadline)
-    manual = sum(c.kind == "paused" for c in case.controls.get(deadline, ()) if not c.reason.startswith("hold "))
-    manual -= sum(c.kind == "resumed" for c in case.controls.get(deadline, ()) if not c.reason.startswith("hold "))
-    if holding and manual <= 0:
+    manual = [c for c in case.controls.get(deadline, ()) if c.hold is None]
+    if holding and sum(c.kind == "paused" for c in manual) <= sum(c.kind == "resumed" for c in manual):
         raise refuse(case, f'deadline "{deadline}" is paused by the hold {holding[0].kind} ({holding[0].title})',
                      f"it restarts when the hold ends: `case hold-end … {holding[0].kind}`", as_of)
     check_dates(case, at, as_of)

@@ -78,6 +78,7 @@ class Control:
     reason: str
     to: date | None = None
     working_days: int | None = None
+    hold: str | None = None  # set when a hold's start or end made this pause or resumption
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,19 @@ def _expectation(raw: Mapping[str, Any], index: int, pointer: str, locate: Locat
                 deadline=task_key,
                 attribute=attribute,
             ))
+    checks.extend(_decision_checks(body, base, locate_key))
+    return Expectation(
+        as_of=_date(body.get("as_of")),
+        checks=tuple(checks),
+        index=index,
+        note=raw.get("note"),
+        location=locate_key(f"{pointer}/expect"),
+    )
+
+
+def _decision_checks(body: Mapping[str, Any], base: str, locate_key: Locate) -> list[Check]:
+    """The gates, holds and publication expectations of an `expect:` body."""
+    checks: list[Check] = []
     for section, key, dated in (("gates", "gate", ()), ("holds", "hold", ("review_on", "ended"))):
         for element_id, spec in (body.get(section) or {}).items():
             for attribute, value in spec.items():
@@ -252,15 +265,10 @@ def _expectation(raw: Mapping[str, Any], index: int, pointer: str, locate: Locat
                     deadline=element_id, attribute=attribute))
     for attribute, value in (body.get("publication") or {}).items():
         dated_value = attribute in ("planned_date", "online_from", "taken_down")
-        add("publication", f"publication {attribute.replace('_', ' ')}", _date(value) if dated_value else value,
-            f"publication/{attribute}", attribute=attribute)
-    return Expectation(
-        as_of=_date(body.get("as_of")),
-        checks=tuple(checks),
-        index=index,
-        note=raw.get("note"),
-        location=locate_key(f"{pointer}/expect"),
-    )
+        checks.append(Check(f"publication {attribute.replace('_', ' ')}", "publication",
+                            _date(value) if dated_value else value,
+                            locate_key(f"{base}/publication/{attribute}"), attribute=attribute))
+    return checks
 
 
 def _escape(token: str) -> str:
