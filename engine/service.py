@@ -40,6 +40,7 @@ from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
 RETRIES = 5
+_FEW_CASES = 50
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
     """Which stored text is the process itself (the others are the bases it extends)."""
@@ -227,7 +228,11 @@ class CaseService:
         out on `as_of` by the rule `case show` uses (overdue, due soon within the deadline's largest
         reminder or 2 working days); no case is replayed."""
         rows = self.store.due(as_of, within_days=within, owner=role)
-        hashes = {r.ref: r.definition_hash for r in self.store.cases()} if rows else {}
+        refs = {r.case_ref for r in rows}
+        if len(refs) <= _FEW_CASES:  # a short list: look its cases up; a long one: read every case row once
+            hashes = {ref: self.store.case(ref).definition_hash for ref in refs}
+        else:
+            hashes = {r.ref: r.definition_hash for r in self.store.cases()}
         return [self._due_status(r, hashes.get(r.case_ref), as_of) for r in rows]
 
     def _due_status(self, row: DeadlineRow, definition_hash: str | None, as_of: date) -> DeadlineRow:
