@@ -1,4 +1,4 @@
-"""Commands that write to a case: case open, record, recommend, decide, extend, pause, resume, waive,
+"""Commands that write to a case: case open, record, recommend, decide, reconsider, hold, hold-review, hold-end,
 correct and note.
 
 Each parses its options, calls reviewflow.engine.service.CaseService, and prints what the write did
@@ -100,27 +100,48 @@ def _pseudonym(ref: str, option: str | None, from_set: Any) -> str:
 @click.argument("ref", metavar="REF")
 @click.argument("event", metavar="EVENT")
 @click.option("--agency", metavar="AGENCY", default=None, help="For a per-agency event: which agency.")
+@click.option("--planned-date", "planned_text", metavar="DATE", default=None,
+              help="For a planned event (e.g. publication_planned): the date planned.")
+@click.option("--what", metavar="TEXT", default=None,
+              help="For a publication event: what was published or disclosed (e.g. \"Full report\").")
+@click.option("--where", metavar="TEXT", default=None, help="For a publication: where (e.g. the web address).")
+@click.option("--online-until", "until_text", metavar="DATE", default=None,
+              help="For a publication: the last day it stays online.")
 @set_option
 @actor_option
 @write_options
-def record_command(ref: str, event: str, agency: str | None, sets: tuple[str, ...], actor: str | None,
+def record_command(ref: str, event: str, agency: str | None, planned_text: str | None, what: str | None,
+                   where: str | None, until_text: str | None, sets: tuple[str, ...], actor: str | None,
                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
     """Record that EVENT happened in case REF (an event id from the definition).
 
     Refused, with what is allowed now, when the stage, the role, the agency, the data or the date is
-    wrong. --as-of defaults to --at.
+    wrong, or while a hold blocks it. --as-of defaults to --at.
 
     \b
     Examples:
       reviewflow case record LEEDS-2024-001 notified_panel --at 2024-01-02 --by local_authority
       reviewflow case record LEEDS-2024-001 scoping_template_returned --agency police \\
           --at 2024-01-09 --by relevant_agency
-      reviewflow case record LEEDS-2024-001 rapid_review_sent --set review_type=local_cspr \\
-          --at 2024-01-22 --by lscp_executive
+      reviewflow case record LEEDS-2024-001 rapid_review_sent --at 2024-01-22 --by lscp_executive
+      reviewflow case record LEEDS-2024-001 publication_planned --planned-date 2024-11-12 \\
+          --at 2024-10-08 --by lscp_executive
+      reviewflow case record KIRK-2024-001 published --what "Full report" \\
+          --where https://www.kirkleessafeguardingchildren.co.uk --at 2025-01-06 --by business_manager
     """
     at, as_of = write_dates(at_text, as_of_text)
+    extra: dict[str, Any] = {"what": what, "where": where}
+    for key, text, option in (("planned_date", planned_text, "--planned-date"),
+                              ("online_until", until_text, "--online-until")):
+        parsed = optional_date(text, option)
+        extra[key] = parsed.isoformat() if parsed else None
     with case_service(db_path) as svc:
         data = parse_sets(svc.definition_of(ref), sets)
+        for key, value in extra.items():
+            if value is not None:
+                if key in data:
+                    raise click.BadParameter(f"{key} is given twice (an option and --set)", param_hint="--set")
+                data[key] = value
         echo_write(svc.record(ref, event, at, by, as_of, agency, data, actor))
 
 
@@ -170,6 +191,102 @@ def decide_command(ref: str, gate: str, option: str, rationale: str | None, acto
     at, as_of = write_dates(at_text, as_of_text)
     with case_service(db_path) as svc:
         echo_write(svc.decide(ref, gate, option, at, by, rationale, as_of, actor))
+
+
+@case_group.command("reconsider")
+@click.argument("ref", metavar="REF")
+@click.argument("gate", metavar="GATE")
+@click.option("--prompted-by", "prompted_by", metavar="SEQ|EVENT", required=True,
+              help="What prompted it: the event's number in `case history`, or its id (the latest one).")
+@reason_option
+@actor_option
+@write_options
+def reconsider_command(ref: str, gate: str, prompted_by: str, reason: str | None, actor: str | None, at_text: str,
+                       by: str, as_of_text: str | None, db_path: str | None) -> None:
+    """Re-open the settled decision GATE of case REF, where the definition lets it be reconsidered.
+
+    Names what prompted it (e.g. the Panel's letter) and why. The first decision stays in the history;
+    the new one is recommended, decided and disputed by the gate's usual rules.
+
+    \b
+    Example:
+      reviewflow case reconsider LEEDS-2024-001 cspr_decision --prompted-by panel_responded \\
+          --reason "The Panel concluded a local review may be more appropriate (reg 11(d))" \\
+          --at 2024-02-05 --by lscp_executive
+    """
+    at, as_of = write_dates(at_text, as_of_text)
+    prompt: int | str = int(prompted_by) if prompted_by.isdigit() else prompted_by
+    with case_service(db_path) as svc:
+        echo_write(svc.reconsider(ref, gate, prompt, at, by, reason, as_of, actor))
+
+
+def _review_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--review-on", "review_text", metavar="DATE", default=None,
+                        help="When the hold is next reviewed (shown in `case show` and `due`).")(func)
+
+
+@case_group.command("hold")
+@click.argument("ref", metavar="REF")
+@click.argument("kind", metavar="HOLD")
+@_review_option
+@reason_option
+@write_options
+def hold_command(ref: str, kind: str, review_text: str | None, reason: str | None, at_text: str, by: str,
+                 as_of_text: str | None, db_path: str | None) -> None:
+    """Put case REF under a legal HOLD (an id from the definition's `holds:`, e.g. criminal_proceedings).
+
+    While it is active the deadlines it pauses stand still and the steps it blocks (publication) are
+    refused; learning and interim actions stay allowed.
+
+    \b
+    Example:
+      reviewflow case hold LEEDS-2024-001 criminal_proceedings --review-on 2024-06-03 \\
+          --reason "Trial listed; publication could prejudice it" --at 2024-03-04 --by lscp_executive
+    """
+    at, as_of = write_dates(at_text, as_of_text)
+    review_on = optional_date(review_text, "--review-on")
+    with case_service(db_path) as svc:
+        echo_write(svc.hold(ref, kind, at, by, as_of, reason, review_on))
+
+
+@case_group.command("hold-review")
+@click.argument("ref", metavar="REF")
+@click.argument("kind", metavar="HOLD")
+@_review_option
+@reason_option
+@write_options
+def hold_review_command(ref: str, kind: str, review_text: str | None, reason: str | None, at_text: str, by: str,
+                        as_of_text: str | None, db_path: str | None) -> None:
+    """Record a review of the active HOLD on case REF, with the next review date.
+
+    \b
+    Example:
+      reviewflow case hold-review LEEDS-2024-001 criminal_proceedings --review-on 2024-09-02 \\
+          --reason "Trial adjourned to August" --at 2024-06-03 --by lscp_executive
+    """
+    at, as_of = write_dates(at_text, as_of_text)
+    review_on = optional_date(review_text, "--review-on")
+    with case_service(db_path) as svc:
+        echo_write(svc.hold_review(ref, kind, at, by, as_of, reason, review_on))
+
+
+@case_group.command("hold-end")
+@click.argument("ref", metavar="REF")
+@click.argument("kind", metavar="HOLD")
+@reason_option
+@write_options
+def hold_end_command(ref: str, kind: str, reason: str | None, at_text: str, by: str, as_of_text: str | None,
+                     db_path: str | None) -> None:
+    """End the active HOLD on case REF: paused deadlines move on by the time held; blocked steps are allowed.
+
+    \b
+    Example:
+      reviewflow case hold-end LEEDS-2024-001 criminal_proceedings --reason "Verdict given" \\
+          --at 2024-09-16 --by lscp_executive
+    """
+    at, as_of = write_dates(at_text, as_of_text)
+    with case_service(db_path) as svc:
+        echo_write(svc.hold_end(ref, kind, at, by, as_of, reason))
 
 
 @case_group.command("extend")

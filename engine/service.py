@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import commands as actions
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.deadlines import calendar_for_process
+from reviewflow.engine.cases.projection import deadline_rows, due_status
 from reviewflow.engine.cases.summary import summarize
 from reviewflow.engine.cases.write_report import WriteReport, report_write
 from reviewflow.engine.definition.loader import (
@@ -45,8 +47,8 @@ from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
 RETRIES = 5
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
+_FEW_CASES = 50
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
-_OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
 PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -60,17 +62,6 @@ def check_partnership(key: str) -> str:
         raise RefusedError(f'"{key}" is not a partnership key',
                            hint="a partnership key is lower-case letters, digits, '-', '_' or '.', e.g. leeds")
     return key
-
-
-def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
-    """The open-deadline projection of a case (what `due` lists without replaying).
-
-    A closed case owes nothing more: its unmet deadlines stay visible in `case show`, not in `due`."""
-    if case.is_closed:
-        return []
-    return [DeadlineRow(case.ref, d.id, d.title, d.due, d.window_start, d.weight, d.status, d.owner,
-                        d.escalate_to, d.citation)
-            for d in case.deadlines(as_of) if d.status in _OPEN_PROJECTION]
 
 
 def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
@@ -274,10 +265,22 @@ class CaseService:
         return self.process_for(row.definition_hash).kind
 
     def due(self, as_of: date, within: int | None = None, role: str | None = None) -> list[DeadlineRow]:
-        """Open deadlines from the projection; a row whose date has passed since it was written is overdue."""
+        """Open deadlines, agency returns and hold reviews from the projection, each with its status worked
+        out on `as_of` by the rule `case show` uses (overdue, due soon within the deadline's largest
+        reminder or 2 working days); no case is replayed."""
         rows = self.store.due(as_of, within_days=within, owner=role)
-        return [replace(r, status="overdue") if r.due is not None and r.due < as_of and r.status != "paused"
-                else r for r in rows]
+        refs = {r.case_ref for r in rows}
+        if len(refs) <= _FEW_CASES:  # a short list: look its cases up; a long one: read every case row once
+            hashes = {ref: self.store.case(ref).definition_hash for ref in refs}
+        else:
+            hashes = {r.ref: r.definition_hash for r in self.store.cases()}
+        return [self._due_status(r, hashes.get(r.case_ref), as_of) for r in rows]
+
+    def _due_status(self, row: DeadlineRow, definition_hash: str | None, as_of: date) -> DeadlineRow:
+        if row.due is None or definition_hash is None:
+            return row
+        process = self.process_for(definition_hash)
+        return due_status(row, process, self._calendar or calendar_for_process(process), as_of)
 
     def due_list(self, as_of: date, within: int | None = None, role: str | None = None) -> DueList:
         return DueList(as_of, within, role, tuple(self.due(as_of, within, role)))
@@ -299,6 +302,9 @@ class CaseService:
         if process.kind == "partnership":
             raise RefusedError(f'"{process_id}" is a partnership definition: it holds no records',
                                "open a case of one of its processes: " + ", ".join(process.member_processes))
+        why = actions.effective_refusal(process, at)
+        if why is not None:
+            raise RefusedError(why, self._in_force_hint(process, at))
         self.check_vocabulary(process, fields)
         if partnership is None:
             path = self.registry.path_for(process_id)
@@ -313,6 +319,26 @@ class CaseService:
                                       stage=case.stage, closed=case.is_closed,
                                       deadlines=deadline_rows(case, at), partnership=partnership)
         return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
+
+    def _in_force_hint(self, process: Process, at: date) -> str:
+        """The definitions in force on `at` that could take the case instead: the dated editions that
+        extend nothing (the national bases, a legacy definition), and the same partnership's definitions."""
+        found = []
+        for process_id in self.registry.ids():
+            if process_id == process.id:
+                continue
+            try:
+                other = self.current(process_id).process
+            except (NotFoundError, DefinitionError):
+                continue
+            if other is None or other.kind != process.kind or not other.in_force(at):
+                continue
+            edition = other.extends is None and (other.effective_from or other.effective_to) is not None
+            if edition or (other.partnership and other.partnership == process.partnership):
+                found.append(other.id)
+        if not found:
+            return f"no definition on the search path is in force on {at.isoformat()}"
+        return f"in force on {at.isoformat()}: {', '.join(sorted(found))}"
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
         for attempt in range(RETRIES):
@@ -372,6 +398,22 @@ class CaseService:
                as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
                              lambda c: actions.decide(c, gate, option, at, by, rationale, as_of, actor))
+
+    def reconsider(self, ref: str, gate: str, prompted_by: int | str, at: date, by: str, reason: str | None,
+                   as_of: date, actor: str | None = None) -> WriteReport:
+        return self._command(ref, as_of,
+                             lambda c: actions.reconsider(c, gate, prompted_by, at, by, reason, as_of, actor))
+
+    def hold(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None,
+             review_on: date | None = None) -> WriteReport:
+        return self._command(ref, as_of, lambda c: actions.hold_start(c, kind, at, by, as_of, reason, review_on))
+
+    def hold_review(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None,
+                    review_on: date | None = None) -> WriteReport:
+        return self._command(ref, as_of, lambda c: actions.hold_review(c, kind, at, by, as_of, reason, review_on))
+
+    def hold_end(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
+        return self._command(ref, as_of, lambda c: actions.hold_end(c, kind, at, by, as_of, reason))
 
     def extend(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None,
                to: date | None = None, working_days: int | None = None) -> WriteReport:

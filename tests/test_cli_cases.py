@@ -104,10 +104,34 @@ def test_the_rag_may_not_decide_what_it_recommended(db: Path) -> None:
     assert "decide cspr_decision local_cspr|" in result.stderr and "(by local_authority, health, police)" in result.stderr
 
 
-def test_a_decision_needs_the_recommendation_first(db: Path) -> None:
+def test_the_local_authority_can_always_notify_the_rag_advises_after_the_event(db: Path) -> None:
+    """Issue #10 item 3: in Leeds the RAG's view on the notification is advisory; the duty is the LA's, and
+    the locked 5 working day clock does not wait for the RAG."""
     ok(db, *OPEN)
-    result = refused(db, "case", "decide", REF, "notification_decision", "notify", "--at", "2023-12-21",
-                     "--by", "local_authority", "--rationale", "x")
+    shown = as_json(db, "case", "show", REF)
+    gate = next(g for g in shown["gates"] if g["id"] == "notification_decision")
+    assert gate["status"] == "awaiting_decision" and gate["recommendation_kind"] == "advisory"
+    ok(db, "case", "decide", REF, "notification_decision", "notify", "--at", "2023-12-21",
+       "--by", "local_authority", "--rationale", "s16C(1) met")
+    ok(db, "case", "record", REF, "notified_panel", "--at", "2023-12-22", "--by", "local_authority")
+    # the RAG considers the notification afterwards, once; it stays on record against the decision
+    text = ok(db, "case", "show", REF).stdout
+    assert "recommend notification_decision notify|do_not_notify  (by rag)" in text
+    ok(db, "case", "recommend", REF, "notification_decision", "notify", "--at", "2024-01-03", "--by", "rag",
+       "--rationale", "Agree with the notification")
+    gate = next(g for g in as_json(db, "case", "show", REF)["gates"] if g["id"] == "notification_decision")
+    assert gate["recommendation"]["option"] == "notify" and gate["outcome"] == "notify"
+    assert "already gave its advisory recommendation" in refused(
+        db, "case", "recommend", REF, "notification_decision", "notify", "--at", "2024-01-03", "--by", "rag",
+        "--rationale", "again").stderr
+
+
+def test_a_required_recommendation_comes_first(db: Path) -> None:
+    ok(db, *OPEN)
+    ok(db, "case", "decide", REF, "notification_decision", "do_not_notify", "--at", "2023-12-21",
+       "--by", "local_authority", "--rationale", "Criteria not met")
+    result = refused(db, "case", "decide", REF, "review_without_notification", "other_learning_review",
+                     "--at", "2023-12-21", "--by", "local_authority", "--rationale", "x")
     assert "needs a recommendation from rag" in result.stderr
     assert "allowed now:" in result.stderr
 
@@ -168,9 +192,13 @@ def test_missing_set_data_is_refused(db: Path) -> None:
     for party in ("local_authority", "health", "police"):
         ok(db, "case", "decide", REF, "cspr_decision", "no_further_review", "--at", "2024-01-17", "--by", party,
            "--rationale", "Agree")
-    result = refused(db, "case", "record", REF, "rapid_review_sent", "--at", "2024-01-18", "--by", "lscp_executive")
-    assert '"rapid_review_sent" must carry review_type' in result.stderr
+    # issue #10 item 8: the decision fixes review_type; the rapid review may not say otherwise
+    result = refused(db, "case", "record", REF, "rapid_review_sent", "--at", "2024-01-18", "--by", "lscp_executive",
+                     "--set", "review_type=local_cspr")
+    assert 'review_type "local_cspr" disagrees with the decision on cspr_decision (no_further_review' in result.stderr
     assert "record rapid_review_sent  (by lscp_executive, business_manager)" in result.stderr
+    ok(db, "case", "record", REF, "rapid_review_sent", "--at", "2024-01-18", "--by", "lscp_executive")
+    assert as_json(db, "case", "show", REF)["fields"]["review_type"] == "no_further_review"
 
 
 def test_a_bad_enum_value_or_unknown_field_is_refused(db: Path) -> None:
@@ -328,7 +356,7 @@ def test_show_defaults_to_the_last_event_and_says_so(db: Path) -> None:
     notified(db)
     text = ok(db, "case", "show", REF).stdout
     assert "As of 2024-01-02 Tue, the last recorded event; pass --as-of for another date." in text
-    assert "Stage: Rapid review: ask agencies for information [rapid_review]" in text
+    assert "Stage: Rapid review: ask agencies for information [information_request]" in text
     assert "Owner: business_manager (LSCP Business Manager)" in text
     assert "  record information_requested  (by business_manager)" in text
     assert "2024-01-04 Thu  DUE SOON" not in text  # due soon is marked with "!"
@@ -356,7 +384,7 @@ def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.
     text = ok(db, "case", "show", REF).stdout
     assert ("A newer version of this definition exists in bundled:leeds/leeds-rapid-review.yaml "
             "(version 9.9.0, ffffffffffff)") in text
-    assert ("Process: leeds-rapid-review version 1.1.0, definition ") in text
+    assert ("Process: leeds-rapid-review version 2.0.0, definition ") in text
     assert "(opened from bundled:leeds/leeds-rapid-review.yaml)" in text
     assert as_json(db, "case", "show", REF)["definition"]["newer"] == {
         "hash": "f" * 64, "version": "9.9.0", "file": "bundled:leeds/leeds-rapid-review.yaml"}
@@ -441,17 +469,24 @@ def test_cases_lists_and_filters(db: Path) -> None:
 # -- JSON shapes (docs/json.md) -------------------------------------------------------------------
 
 SHOW_KEYS = {"case", "pseudonym", "process", "version", "as_of", "as_of_source", "opened", "stage", "closed",
-             "outcome", "fields", "allowed", "deadlines", "tasks", "gates", "notifications", "definition"}
+             "outcome", "fields", "allowed", "deadlines", "tasks", "gates", "notifications", "definition", "holds",
+             "publication"}
 ALLOWED_KEYS = {"action", "name", "by", "agencies", "options", "text"}
 DEADLINE_KEYS = {"id", "title", "due", "window", "status", "weight", "citation", "original_due", "rule", "anchor",
                  "met_at", "early", "non_working", "provisional", "extensions", "pauses", "owner", "escalate_to"}
 TASK_KEYS = {"task", "title", "stage", "agency", "done_by", "due", "status", "done_at", "on_missing"}
 GATE_KEYS = {"id", "title", "at", "rule", "status", "recommended_by", "parties", "dispute_decided_by",
-             "recommendation", "decisions", "outcome", "decided_at", "settled_by"}
-NOTIFICATION_KEYS = {"gate", "option", "recipient", "note", "since", "status", "done_at", "text"}
+             "recommendation", "decisions", "outcome", "decided_at", "settled_by", "recommendation_kind",
+             "reconsiderable", "reopened", "history"}
+NOTIFICATION_KEYS = {"gate", "option", "recipient", "note", "since", "status", "done_at", "discharged_by",
+                     "done_by", "text"}
+HOLD_KEYS = {"kind", "title", "active", "seq", "started", "by", "reason", "review_on", "pauses", "blocks", "reviews",
+             "ended", "end_reason"}
+PUBLICATION_KEYS = {"planned_date", "items", "disclosures"}
 HISTORY_KEYS = {"seq", "kind", "name", "at", "by", "actor", "agency", "data", "recorded_by", "hash",
                 "prev_hash"}
-EXPLAIN_KEYS = {"case", "as_of", "as_of_source", "id", "title", "rule", "anchor", "citation", "weight", "status",
+EXPLAIN_KEYS = {"case", "as_of", "as_of_source", "id", "title", "rule", "anchor", "met_by", "ruling", "citation",
+                "weight", "status",
                 "method", "counted", "skipped", "window", "original_due", "due", "non_working", "provisional",
                 "adjustments", "met_at", "calendar"}
 CASES_KEYS = {"case", "pseudonym", "process", "definition_hash", "opened", "stage", "closed", "events"}
@@ -490,7 +525,7 @@ def test_json_shapes_match_docs(db: Path) -> None:
     assert due["deadlines"] and all(set(r) == DUE_ROW_KEYS for r in due["deadlines"])
     assert set(as_json(db, "case", "verify")) == VERIFY_KEYS
     for keys in (SHOW_KEYS, ALLOWED_KEYS, DEADLINE_KEYS, TASK_KEYS, GATE_KEYS, NOTIFICATION_KEYS, HISTORY_KEYS,
-                 EXPLAIN_KEYS, CASES_KEYS, DUE_KEYS, DUE_ROW_KEYS, VERIFY_KEYS):
+                 EXPLAIN_KEYS, CASES_KEYS, DUE_KEYS, DUE_ROW_KEYS, VERIFY_KEYS, HOLD_KEYS, PUBLICATION_KEYS):
         _documented(keys)
 
 
@@ -504,3 +539,18 @@ def test_existing_commands_json_keys_are_documented() -> None:
                                               "--format", "json"]).stdout)
     _documented(set(validate) | set(validate["summary"]) | set(shown) | set(calendar))
     _documented({k for g in shown["gates"] for k in g} | {k for d in shown["deadlines"] for k in d})
+
+
+def test_the_staff_guide_shows_holds_reopenable_decisions_and_the_panels_responses() -> None:
+    """Issue #10: `reviewflow show` tells staff about holds, re-openable decisions and the Panel's responses."""
+    text = CliRunner().invoke(cli, ["show", "kirklees-cspr"]).stdout
+    assert "## Holds" in text and "**Inquest**" in text and "blocks report published on the KSCP website" in text
+    assert "Can be reconsidered by KSCP Safeguarding Partners" in text and "`case reconsider`" in text
+    assert "record *Panel's response to the rapid review received* → Other learning review (only if " \
+           '`panel_response == "agreed"`)' in text
+    assert "Ruling: Met by the final report's arrival" in text
+    leeds = CliRunner().invoke(cli, ["show", "leeds-rapid-review"]).stdout
+    assert "(advisory: the decision need not wait for it, and it may come afterwards)" in leeds
+    shown = json.loads(CliRunner().invoke(cli, ["show", "kirklees-cspr", "--format", "json"]).stdout)
+    _documented({k for h in shown["holds"] for k in h} | {k for e in shown["events"] for k in e}
+                | {k for g in shown["gates"] for o in g["options"] for k in o})

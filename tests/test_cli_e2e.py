@@ -89,7 +89,7 @@ def test_leeds_from_awareness_to_cspr_commissioning(tmp_path: Path) -> None:
     assert "[request_information] due 2024-01-04 Thu" in out
     assert "[meeting_window] between 2024-01-11 Thu and 2024-01-19 Fri" in out
     assert "[rapid_review_due] due 2024-01-23 Tue" in out
-    assert c.stage() == "rapid_review"
+    assert c.stage() == "information_request"
     d = c.deadlines()
     assert d["notify_panel"]["status"] == "met"
     assert d["request_information"]["due"] == "2024-01-04"
@@ -112,7 +112,7 @@ def test_leeds_from_awareness_to_cspr_commissioning(tmp_path: Path) -> None:
 
     out = c.case("record", "rapid_review_meeting_held", "--at", "2024-01-16", "--by", "rag")
     assert "Deadline met: Rapid review meeting [meeting_window]" in out
-    assert c.stage() == "executive_decision"
+    assert c.stage() == "rapid_review"
     d = c.deadlines()
     assert d["meeting_window"]["status"] == "met" and d["meeting_window"]["met_at"] == "2024-01-16"
     assert d["rapid_review_to_panel"]["due"] == "2024-01-18"  # 2 calendar days (D-3)
@@ -125,7 +125,7 @@ def test_leeds_from_awareness_to_cspr_commissioning(tmp_path: Path) -> None:
         out = c.case("decide", "cspr_decision", "local_cspr", "--at", "2024-01-17", "--by", party,
                      "--rationale", "Agree with the RAG")
     assert "waiting for police" in out
-    assert c.stage() == "executive_decision"
+    assert c.stage() == "rapid_review"
     c.case("decide", "cspr_decision", "local_cspr", "--at", "2024-01-17", "--by", "police",
            "--rationale", "Agree with the RAG")
     assert c.stage() == "cspr_agreed"
@@ -226,7 +226,7 @@ def _lincs_decide(c: Cli, option: str) -> None:
 
 
 @pytest.mark.parametrize(("option", "review_type", "final_stage"), [
-    ("do_not_notify", None, "not_notified"),
+    ("do_not_notify", None, "closed_not_notified"),
     ("other_learning_review", "multi_agency_learning_review", "closed_learning_review"),
     ("single_agency_learning_review", "single_agency_learning_review", "closed_learning_review"),
     ("no_further_review", "no_further_review", "closed_no_review"),
@@ -241,11 +241,19 @@ def test_lincolnshire_reaches_each_outcome(tmp_path: Path, option: str, review_t
              "--pseudonym", "Child L", "--set", "harm=seriously_harmed", "--set", "abuse_or_neglect=false")
         c.case("decide", "notification_decision", "do_not_notify", "--at", "2024-05-02", "--by", "local_authority",
                "--rationale", "Abuse or neglect not suspected")
+        assert c.stage() == "not_notified"  # the partners may still want a review (issue #10 item 4)
+        for party in PARTNERS:
+            c.case("decide", "review_without_notification", "no_review", "--at", "2024-05-03", "--by", party,
+                   "--rationale", "Nothing to learn beyond the single-agency action")
     else:
         _lincs_to_rapid_review(c)
         _lincs_decide(c, option)
         c.case("record", "rapid_review_sent", "--set", f"review_type={review_type}", "--at", "2024-05-17",
                "--by", "safeguarding_partners")
+        if option in ("other_learning_review", "single_agency_learning_review", "no_further_review"):
+            assert not c.show()["closed"]  # the Panel responds to every rapid review (issue #10 item 2)
+            c.case("record", "panel_responded", "--set", "panel_response=agreed", "--at", "2024-05-31",
+                   "--by", "national_panel")
         if option == "national_referral":
             assert c.stage() == "panel_consideration"
             c.case("decide", "national_review_decision", "national_review", "--at", "2024-06-03",
@@ -258,10 +266,12 @@ def test_lincolnshire_reaches_each_outcome(tmp_path: Path, option: str, review_t
             c.case("record", "final_report_received", "--at", "2024-10-01", "--by", "reviewer")
             c.case("decide", "publication_decision", "publish_report", "--at", "2024-10-07", *sp,
                    "--rationale", "Fit to publish")
-            c.case("record", "publication_planned", "--set", "planned_date=2024-11-12", "--at", "2024-10-08", *sp)
+            c.case("record", "publication_planned", "--planned-date", "2024-11-12", "--at", "2024-10-08", *sp)
             assert c.deadlines()["pre_publication_copy"]["due"] == "2024-11-01"  # 7 WD before Tue 12 Nov
             c.case("record", "pre_publication_copies_sent", "--at", "2024-10-31", *sp)
-            c.case("record", "published", "--at", "2024-11-12", *sp)
+            c.case("record", "published", "--what", "Full report", "--where", "https://www.lincolnshire.gov.uk/lscp",
+                   "--at", "2024-11-12", *sp)
+            assert c.show()["publication"]["items"][0]["what"] == "Full report"
             c.case("record", "actions_published", "--at", "2024-11-12", *sp)
             c.case("record", "learning_disseminated", "--at", "2024-12-02", "--by", "sirg")
     shown = c.show()

@@ -15,7 +15,9 @@ LOCAL = make_process("local.yaml")
 
 
 def lint(local: Process) -> list:  # type: ignore[type-arg]
-    return lint_process(local, BASE)
+    """Conformance findings; R108 (an element added here without `cite:`) is left to test_lint.py, so the
+    elements these tests add need no citation."""
+    return [d for d in lint_process(local, BASE) if d.code != "R108"]
 
 
 def _rule(local: Process, deadline_id: str, **rule: object) -> Process:
@@ -185,7 +187,8 @@ def test_removing_a_locked_but_optional_item_is_an_error() -> None:
 
 
 def _bypass(local: Process) -> Process:
-    local = add(local, "events", EventDef("closed_early", "Closed early", ("partners",), location=at()))
+    cite = local.events["published"].cite
+    local = add(local, "events", EventDef("closed_early", "Closed early", ("partners",), cite=cite, location=at()))
     stage = local.stages["rapid_review"]
     shortcut = Transition("closed_early", "closed", location=at())
     return change(local, "stages", "rapid_review", transitions=(*stage.transitions, shortcut))

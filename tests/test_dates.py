@@ -39,7 +39,7 @@ def accepted_by_cli(text: str) -> bool:
 
 def accepted_in_a_definition(text: str, tmp_path: Path) -> bool:
     source = (VALID / "full_language.yaml").read_text(encoding="utf-8")
-    old = 'effective_from: "2024-01-01"'
+    old = 'effective_from: "2023-01-01"'
     assert old in source
     path = tmp_path / "dated.yaml"
     path.write_text(source.replace(old, f'effective_from: "{text}"', 1), encoding="utf-8")

@@ -14,10 +14,12 @@ from reviewflow.engine.definition.model import (
     Citation,
     Dispute,
     GateOption,
+    Hold,
     Process,
     Reminder,
     Stage,
     Transition,
+    frozen_map,
 )
 from reviewflow.engine.errors import Severity
 from reviewflow.engine.lint import CODES, RULES, lint_process
@@ -62,7 +64,10 @@ BROKEN: dict[str, Callable[[], Process]] = {
     "R104": lambda: _event("became_aware", sets=("harms",)),
     "R105": lambda: _event("notified_panel", cite=Citation("WTT", location=at())),
     "R106": lambda: _task(per="harm"),
-    "R107": lambda: _deadline("meeting_window", mandatory=True),
+    "R107": lambda: _deadline("meeting_window", mandatory=True, cite=None),
+    "R108": lambda: _event("meeting_held", cite=None),
+    "R109": lambda: add(P, "holds", Hold("inquest", "Inquest", ("partners",), pauses=("review_targt",),
+                                         blocks=("published",), cite=P.events["published"].cite, location=at())),
     "P201": lambda: _stage(P, "aware", initial=False),
     "P202": lambda: _stage(P, "review", initial=True),
     "P203": lambda: add(P, "stages", Stage("orphan", "Orphan", transitions=(
@@ -77,6 +82,13 @@ BROKEN: dict[str, Callable[[], Process]] = {
     "P210": lambda: add(_gate(at="closed"), "stages", dataclasses.replace(P.stages["decision"], transitions=(
         Transition("note", "review", location=at()),))),
     "P211": lambda: add(P, "gates", dataclasses.replace(P.gates["review_decision"], id="second", location=at())),
+    "P212": lambda: _event("report_copied", when=None),
+    "P213": lambda: _options(dataclasses.replace(P.gates["review_decision"].options[0],
+                                                 notified_by=frozen_map({"ofsted": "report_copied"})),
+                             P.gates["review_decision"].options[1]),
+    "P214": lambda: _options(dataclasses.replace(P.gates["review_decision"].options[0],
+                                                 sets=frozen_map({"harm": ("injured",)})),
+                             P.gates["review_decision"].options[1]),
     "D301": lambda: _deadline("notify_panel", rule=after(5, "became_awre")),
     "D302": lambda: _deadline("notify_panel", met_by=("panel_notified",)),
     "D303": lambda: _deadline("meeting_window", rule=after(13, "notified_panel", n_to=7)),
@@ -94,8 +106,8 @@ BROKEN: dict[str, Callable[[], Process]] = {
     "O603": lambda: dataclasses.replace(P, overseen_by="partners"),
     "O604": lambda: change(P, "fields", "agencies", vocabulary="leeds"),
 }
-# C401-C405 and C407 need a base: tests/test_conformance.py and tests/test_workspace.py cover them.
-CONFORMANCE_WITH_BASE = {"C401", "C402", "C403", "C404", "C405", "C407", "O601"}  # O601: tests/test_oversight.py
+# C401-C405 and C407-C409 need a base: tests/test_conformance.py and tests/test_workspace.py cover them.
+CONFORMANCE_WITH_BASE = {"C401", "C402", "C403", "C404", "C405", "C407", "C408", "C409", "O601"}  # O601: tests/test_oversight.py
 
 
 def test_every_registered_code_has_a_failing_case() -> None:
@@ -218,8 +230,16 @@ def test_a_deviation_without_a_base_is_unused() -> None:
 
 
 def test_missing_citation_is_a_warning_only() -> None:
-    found = lint_process(BROKEN["R107"](), None)
-    assert [(d.code, d.severity) for d in found] == [("R107", Severity.WARNING)]
+    found = lint_process(BROKEN["R107"](), None)  # R108 counts the same uncited deadline
+    assert sorted((d.code, d.severity) for d in found) == [("R107", Severity.WARNING), ("R108", Severity.WARNING)]
+
+
+def test_uncited_elements_are_counted_once_per_file() -> None:  # issue #10 item 14
+    broken = change(BROKEN["R108"](), "roles", "police", cite=None)
+    [diagnostic] = lint_process(broken, None)
+    assert diagnostic.code == "R108" and diagnostic.location == broken.location
+    assert diagnostic.message.startswith("2 of ") and "events.meeting_held" in diagnostic.message
+    assert "roles.police" in diagnostic.message
 
 
 def test_a_deadline_with_an_unknown_anchor_is_reported_once() -> None:
@@ -245,7 +265,7 @@ def test_the_full_language_example_has_no_lint_errors() -> None:
     result = _load("full_language.yaml")
     found = lint_process(result.process, result.base)
     assert [d for d in found if d.is_error] == []
-    assert set(codes(found)) <= {"R107"}
+    assert set(codes(found)) <= {"R107", "R108"}
 
 
 def test_the_local_example_reports_its_deviation_as_a_warning_quoting_the_reason() -> None:

@@ -59,7 +59,7 @@ def test_the_full_language_example_builds_every_element(registry: Registry) -> N
     process = result.process
     assert process is not None and result.base is None
     assert (process.id, process.version, process.language) == ("example-full", "1.0.0", 1)
-    assert (process.effective_from, process.effective_to) == (date(2024, 1, 1), date(2030, 12, 31))
+    assert (process.effective_from, process.effective_to) == (date(2023, 1, 1), date(2030, 12, 31))
     assert process.calendar.closures[0].on == date(2024, 12, 24)
     assert process.calendar.extra_holidays[0].on == date(2029, 6, 1)
     rotation = process.roles["review_group"].chair
@@ -92,7 +92,18 @@ def test_the_full_language_example_builds_every_element(registry: Registry) -> N
     when = process.stages["aware"].transitions[0].when
     assert when is not None and when.evaluate({"harm": "died"}, {}) is True
     assert process.file == result.file
-    assert process.deadlines["notify_panel"].location == Location(result.file, 172, 3)
+    assert process.deadlines["notify_panel"].location == Location(result.file, 193, 3)
+    # the keys issue #10 added
+    assert process.events["report_copied"].when is not None
+    assert process.events["published"].publication == "published"
+    assert deadlines["review_target"].ruling and deadlines["backstop"].rule.fixed == date(2030, 12, 31)
+    assert gate.recommendation == "required" and gate.reconsider is not None
+    assert gate.reconsider.prompted_by == ("panel_letter",)
+    review = gate.option("review")
+    assert review is not None and review.notified_by == {"national_panel": "report_copied"}
+    assert review.sets == {"abuse_suspected": (True,)}
+    hold = process.holds["criminal_proceedings"]
+    assert (hold.pauses, hold.blocks, hold.by) == (("review_target",), ("published",), ("partners",))
     assert process.text_hash == loader.definition_hash([FULL.read_text(encoding="utf-8")])
     assert result.bundle == {result.file: FULL.read_text(encoding="utf-8")}
 

@@ -227,6 +227,7 @@ def test_rule_all_unanimous_moves_the_case_and_opens_notifications():
     notes = summarize(d.case, D(2024, 3, 20))["notifications"]
     assert notes == [{"gate": "review_decision", "option": "review", "recipient": "national_panel",
                       "note": "naming the reviewer", "since": "2024-03-20", "status": "open", "done_at": None,
+                      "discharged_by": "report_copied", "done_by": None,
                       "text": "notify: national_panel (naming the reviewer)"}]
     d.case = d.case.apply(actions.note(d.case, D(2024, 3, 21), "business_manager", "told the Panel",
                                        notified="national_panel"))
@@ -372,9 +373,12 @@ def test_notification_deadline_statuses_over_christmas():
 
 def test_a_deadline_exists_only_once_its_anchor_is_recorded():
     d = Driver()
-    assert [x.id for x in d.case.deadlines(D(2024, 3, 4))] == ["notify_panel"]
+    # a fixed-date deadline (backstop) starts with the case, whose opening event anchors it
+    assert [x.id for x in d.case.deadlines(D(2024, 3, 4))] == ["notify_panel", "backstop"]
     with pytest.raises(NotFoundError):
         d.case.explain("meeting_window", D(2024, 3, 4))
+    backstop = d.case.explain("backstop", D(2024, 3, 4)).to_dict()
+    assert backstop["due"] == "2030-12-31" and backstop["method"].startswith("a fixed date")
 
 
 def test_explain_shows_counted_and_skipped_days_and_the_calendar():
@@ -464,7 +468,7 @@ def test_unknown_deadline_suggests_a_name():
     assert 'did you mean "notify_panel"' in info.value.hint
 
 
-def test_window_met_before_it_opens_is_met_but_early():
+def test_window_met_before_it_opens_is_early_not_met():  # issue #10 item 10
     d = Driver()
     d.record("notified_panel", "local_authority", D(2024, 3, 5))
     d.record("information_requested", "business_manager", D(2024, 3, 6))
@@ -472,7 +476,7 @@ def test_window_met_before_it_opens_is_met_but_early():
     assert (inst.window_start, inst.due) == (D(2024, 3, 14), D(2024, 3, 22))
     d.record("meeting_held", "business_manager", D(2024, 3, 8))
     inst = _deadline(d, "meeting_window", D(2024, 3, 8))
-    assert inst.status == "met" and inst.early
+    assert inst.status == "early" and inst.early
     assert summarize(d.case, D(2024, 3, 8))["deadlines"][2]["window"] == {"from": "2024-03-14", "to": "2024-03-22"}
 
 
@@ -537,7 +541,7 @@ def test_summary_has_the_stable_shape_and_hides_personal_fields():
     d = Driver(fields={**OPEN_FIELDS, "date_of_birth": "2020-01-02"})
     s = summarize(d.case, D(2024, 3, 4))
     assert list(s) == ["case", "pseudonym", "process", "version", "as_of", "opened", "stage", "closed", "outcome",
-                       "fields", "allowed", "deadlines", "tasks", "gates", "notifications"]
+                       "fields", "allowed", "deadlines", "tasks", "gates", "notifications", "holds", "publication"]
     assert s["stage"] == {"id": "aware", "title": "Incident known to the local authority", "owner": "local_authority"}
     assert "date_of_birth" not in s["fields"]
     assert summarize(d.case, D(2024, 3, 4), show_personal=True)["fields"]["date_of_birth"] == "2020-01-02"

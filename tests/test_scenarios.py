@@ -126,6 +126,7 @@ steps:
   - record: published
     at: "2024-07-22"
     by: partners
+    what: Full report
   - expect:
       closed: true
       outcome: Review published

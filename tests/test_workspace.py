@@ -192,7 +192,7 @@ def test_a_copied_bundled_definition_runs_its_copied_scenarios_and_an_edit_that_
     written = copy_bundled("leeds-rapid-review", tmp_path)
     names = sorted(p.path.relative_to(tmp_path).as_posix() for p in written)
     assert "processes/leeds/leeds-rapid-review.yaml" in names and "schemas/process.schema.json" in names
-    assert sum("/scenarios/" in n for n in names) == 4
+    assert sum("/scenarios/" in n for n in names) == 8  # the bundled Leeds scenarios
     search = searchpath.resolve([], {}, tmp_path)
     run = run_paths([], search)
     assert run.ok and {r.definition for r in run.results} == {"processes/leeds/leeds-rapid-review.yaml"}

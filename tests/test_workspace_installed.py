@@ -146,7 +146,7 @@ def test_a_copied_bundled_definition_is_what_its_scenarios_run_on(installed: Ins
     assert validated.returncode == 0 and "L107" in validated.stdout and "L103" not in validated.stdout
     passing = rf("reviewflow", "test", cwd=repo, check=True)
     lines = passing.stdout.splitlines()
-    assert lines[-1] == "4 passed, 0 failed"
+    assert lines[-1] == "8 passed, 0 failed"  # the bundled Leeds scenarios
     assert all(line.endswith("(on processes/leeds/leeds-rapid-review.yaml)") for line in lines[:-1])
 
     copy = repo / "processes" / "leeds" / "leeds-rapid-review.yaml"

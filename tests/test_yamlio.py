@@ -49,7 +49,7 @@ def test_valid_definitions_load_without_diagnostics(path: Path, pure: bool) -> N
 def test_dates_stay_strings_and_on_is_a_key(pure: bool) -> None:
     doc, _ = load_yaml_file(HERE / "definitions/valid/full_language.yaml", pure_python=pure)
     assert doc is not None
-    assert doc.data["effective_from"] == "2024-01-01"
+    assert doc.data["effective_from"] == "2023-01-01"
     assert doc.data["version"] == "1.0.0"
     assert doc.data["stages"]["aware"]["on"][0]["to"] == "rapid_review"
     assert doc.data["roles"]["review_group"]["chair"]["starting"] == "2023-04-01"

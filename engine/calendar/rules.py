@@ -24,6 +24,8 @@ class RuleLike(Protocol):
     def n_to(self) -> int | None: ...  # a window's far end
     @property
     def roll(self) -> str | None: ...  # forward: a calendar-day date on a non-working day moves on
+    @property
+    def fixed(self) -> date | None: ...  # unit "date": the fixed due date itself
 
 
 class CalendarLike(Protocol):
@@ -50,7 +52,10 @@ def shift(cal: CalendarLike, rule: RuleLike, d: date, n: int) -> date:
 
 
 def base_dates(cal: CalendarLike, rule: RuleLike, anchor: date) -> tuple[date | None, date]:
-    """(window start or None, due) before any extension or pause. ``before`` rules count back (R2)."""
+    """(window start or None, due) before any extension or pause. ``before`` rules count back (R2); a
+    fixed-date rule is due on its date whatever the anchor."""
+    if rule.fixed is not None:
+        return None, rule.fixed
     sign = -1 if rule.direction == "before" else 1
     if rule.n_to is None:
         return None, shift(cal, rule, anchor, sign * rule.n)

@@ -2,8 +2,11 @@
 
 Events: allowed by the stage (see reviewflow.engine.cases.case), not exhausted by their repeat rule, with agencies
 left for per-agency events, and at least one transition guard holding on the current fields.
-Gates: recommend (while no recommendation and no decision), decide (the parties; in a dispute also the
-dispute decider). Deadlines: extend / pause / resume / waive for open instances, by their authority.
+Gates: recommend (while no recommendation and no decision; an advisory recommendation also after the
+decision, once), decide (the parties; in a dispute also the dispute decider), reconsider (a settled,
+re-openable gate in its stage once a prompting event was recorded after the decision). Holds: hold
+(start), hold-review and hold-end. Deadlines: extend / pause / resume / waive for open instances, by
+their authority.
 A note may always be added; a correction while the case has events that carry data.
 """
 
@@ -14,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from reviewflow.engine.cases import gates as gatemod
+from reviewflow.engine.cases import holds as holdmod
 from reviewflow.engine.cases.case import Case
 
 
@@ -21,7 +25,8 @@ from reviewflow.engine.cases.case import Case
 class Action:
     """One thing that may be done now (for `allowed`, refusals and the summary)."""
 
-    action: str  # record | recommend | decide | extend | pause | resume | waive | note | correct
+    action: str  # record | recommend | decide | reconsider | hold | hold-review | hold-end | extend | pause |
+    #              resume | waive | note | correct
     name: str  # event, gate or deadline id ("" for note/correct)
     by: tuple[str, ...] = ()
     agencies: tuple[str, ...] = ()
@@ -49,6 +54,8 @@ def allowed_actions(case: Case, as_of: date) -> list[Action]:
     if not case.is_closed:
         out.extend(_events(case))
         out.extend(_gates(case))
+        out.extend(_advisory(case))
+        out.extend(_holds(case))
         out.extend(_deadlines(case, as_of))
     roles = tuple(case.process.roles)
     out.append(Action("note", "", roles))
@@ -85,17 +92,45 @@ def _gates(case: Case) -> list[Action]:
     if gate is None:
         return []
     state = case.gate_state(gate.id)
-    if state.is_settled:
-        return []
     options = tuple(o.id for o in gate.options)
-    if gate.recommended_by and state.recommendation is None:
+    if state.is_settled:
+        if gate.reconsider is not None and state.outcome is not None and any(
+                seq > state.outcome.seq for name in gate.reconsider.prompted_by
+                for seq, _ in case.occurrences.get(name, ())):
+            return [Action("reconsider", gate.id, gate.reconsider.by)]
+        return []
+    if gate.recommended_by and state.recommendation is None and gate.recommendation == "required":
         return [Action("recommend", gate.id, (gate.recommended_by,), (), options)]
     deciders = gatemod.parties(case.process, gate)
     if state.disputed and gate.dispute is not None:
         deciders = (*deciders, gate.dispute.decided_by)
     out = [Action("decide", gate.id, deciders, (), options)]
-    if gate.recommended_by and not state.decisions:
+    if gate.recommended_by and (not state.decisions or (gate.recommendation == "advisory"
+                                                         and state.recommendation is None)):
         out.insert(0, Action("recommend", gate.id, (gate.recommended_by,), (), options))
+    return out
+
+
+def _advisory(case: Case) -> list[Action]:
+    """Advisory recommendations still to be given on gates already decided (or passed by)."""
+    out = []
+    for gate in case.process.gates.values():
+        state = case.gate_state(gate.id)
+        if (gate.recommendation == "advisory" and gate.recommended_by and state.is_settled
+                and state.recommendation is None):
+            out.append(Action("recommend", gate.id, (gate.recommended_by,), (), tuple(o.id for o in gate.options)))
+    return out
+
+
+def _holds(case: Case) -> list[Action]:
+    out = []
+    active = {s.kind for s in holdmod.active(case.holds)}
+    for hold in case.process.holds.values():
+        if hold.id in active:
+            out.append(Action("hold-review", hold.id, hold.by))
+            out.append(Action("hold-end", hold.id, hold.by))
+        else:
+            out.append(Action("hold", hold.id, hold.by))
     return out
 
 

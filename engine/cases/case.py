@@ -10,7 +10,13 @@ Rules the fold applies:
   it is the `done_by` of one of the stage's tasks, or when no stage names it at all (a free event such as
   "information requested": allowed in every non-final stage, it moves nothing).
 - A transition's guard is evaluated after the event's data is applied and with the event counted.
-- A gate's settled option fires the trigger ``"<gate>:<option>"`` of the shared machine.
+- A gate's settled option fires the trigger ``"<gate>:<option>"`` of the shared machine, sets the fields
+  its `sets` names with one value, and makes its notifications owed; an event its `notified_by` names
+  discharges them. Re-opening a gate (`reconsider`) supersedes the notifications still owed.
+- An event with `when:` may be recorded only while its guard holds; an active hold blocks the events it
+  names and pauses the deadlines it names (reviewflow.engine.cases.holds).
+- ``<gate>.decided`` and ``<gate>.recommended`` anchor on their latest occurrence (a reconsidered decision
+  restarts what it anchors); every other event anchors on its first.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from datetime import date
 from typing import Any
 
 from reviewflow.engine.cases import gates as gatemod
+from reviewflow.engine.cases import holds as holdmod
+from reviewflow.engine.cases import notifications as notes
 from reviewflow.engine.cases import tasks as taskmod
 from reviewflow.engine.cases.deadlines import (
     Anchor,
@@ -38,24 +46,8 @@ from reviewflow.engine.errors import NotFoundError, did_you_mean
 from reviewflow.engine.events import Event
 
 CONTROL_KINDS = ("extended", "paused", "resumed", "waived")
+GATE_EVENT_KINDS = ("recommended", "decided", "dispute_decided", "reopened")
 PSEUDONYM_KEY = "pseudonym"  # kept in the opened event's data so the fold alone knows it
-
-
-@dataclass(frozen=True)
-class Notification:
-    gate: str
-    option: str
-    recipient: str
-    note: str | None
-    since: date
-    seq: int
-    done_at: date | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"gate": self.gate, "option": self.option, "recipient": self.recipient, "note": self.note,
-                "since": self.since.isoformat(), "status": "done" if self.done_at else "open",
-                "done_at": self.done_at.isoformat() if self.done_at else None,
-                "text": f"notify: {self.recipient}" + (f" ({self.note})" if self.note else "")}
 
 
 @dataclass
@@ -78,7 +70,8 @@ class Case:
     gates: dict[str, gatemod.GateState] = field(default_factory=dict)
     controls: dict[str, list[Control]] = field(default_factory=dict)
     visits: list[taskmod.StageVisit] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
+    notifications: list[notes.Notification] = field(default_factory=list)
+    holds: list[holdmod.HoldSpan] = field(default_factory=list)
     last_blocked_by_guard: bool = False  # the latest event had transitions but no guard held
 
     # ------------------------------------------------------------------------------- construction
@@ -109,7 +102,7 @@ class Case:
             occurrences={k: list(v) for k, v in self.occurrences.items()},
             agency_done={k: dict(v) for k, v in self.agency_done.items()}, planned=dict(self.planned),
             gates=dict(self.gates), controls={k: list(v) for k, v in self.controls.items()},
-            visits=list(self.visits), notifications=list(self.notifications),
+            visits=list(self.visits), notifications=list(self.notifications), holds=list(self.holds),
         )
 
     # ---------------------------------------------------------------------------------- the fold
@@ -133,9 +126,12 @@ class Case:
             if event.agency is not None:
                 self.agency_done.setdefault(event.name, {}).setdefault(event.agency, (event.seq, event.at))
             self._plan(event)
+            self.notifications = notes.discharge(self.notifications, event)
             self._fire(event.name, event)
-        elif kind in ("recommended", "decided", "dispute_decided"):
+        elif kind in GATE_EVENT_KINDS:
             self._fold_gate(event)
+        elif kind in holdmod.HOLD_KINDS:
+            self._fold_hold(event)
         elif kind in CONTROL_KINDS:
             self.controls.setdefault(event.name, []).append(Control(
                 kind, event.seq, event.at, event.by, str(event.data.get("reason", "")),
@@ -143,7 +139,7 @@ class Case:
         elif kind == "corrected":
             self._fold_correction(event)
         elif kind == "noted":
-            self._close_notifications(event)
+            self.notifications = notes.close_by_note(self.notifications, event)
 
     def _count(self, name: str, event: Event) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -180,6 +176,12 @@ class Case:
     def _fold_gate(self, event: Event) -> None:
         gate = self.process.gates[event.name]
         before = self.gates.get(gate.id) or gatemod.GateState(gate.id)
+        if event.kind == "reopened":
+            prompted = int(event.data.get("prompted_by", 0))
+            name = self.events[prompted - 1].name if 0 < prompted <= len(self.events) else ""
+            self.gates[gate.id] = gatemod.reopen(before, event, name)
+            self.notifications = notes.supersede(self.notifications, gate.id, event.at)
+            return
         after = gatemod.fold(self.process, before, event)
         self.gates[gate.id] = after
         if event.kind == "recommended" and before.recommendation is None:
@@ -188,10 +190,25 @@ class Case:
             self._count(f"{gate.id}.decided", event)
             option = gate.option(after.outcome.option)
             if option is not None:
-                for recipient in option.notify:
-                    self.notifications.append(
-                        Notification(gate.id, option.id, recipient, option.notify_note, event.at, event.seq))
+                for key, values in option.sets.items():
+                    if len(values) == 1 and key in self.process.fields:
+                        self.fields[key] = values[0]
+                        self.field_source[key] = event.seq
+                self.notifications += notes.owed(gate.id, option, event)
                 self._fire(gate_trigger(gate.id, option.id), event)
+
+    def _fold_hold(self, event: Event) -> None:
+        """A hold started, reviewed or ended; its pauses become pause/resume controls of its deadlines."""
+        hold = self.process.holds.get(event.name)
+        if hold is None:
+            return
+        self.holds = holdmod.fold(self.process, self.holds, event)
+        step = {"hold_started": 1, "hold_ended": -1}.get(event.kind, 0)
+        for deadline_id in hold.pauses if step else ():
+            kind = "paused" if step > 0 else "resumed"
+            reason = f'hold {hold.id} ({hold.title}): {event.data.get("reason", "")}'
+            self.controls.setdefault(deadline_id, []).append(
+                Control(kind, event.seq, event.at, event.by, reason, hold=hold.id))
 
     def _fold_correction(self, event: Event) -> None:
         target = int(event.data.get("supersedes", 0))
@@ -206,14 +223,6 @@ class Case:
             current = self.planned.get(original.name)
             if current is not None and current.seq == target:
                 self.planned[original.name] = replace(current, at=date.fromisoformat(planned))
-
-    def _close_notifications(self, event: Event) -> None:
-        named = event.data.get("notified")
-        names = set(named) if isinstance(named, list) else {named} if named else set()
-        self.notifications = [
-            replace(n, done_at=event.at) if n.recipient in names and n.done_at is None else n
-            for n in self.notifications
-        ]
 
     # ---------------------------------------------------------------------------------- queries
 
@@ -241,16 +250,27 @@ class Case:
         return _bound_events(self.process)
 
     def stage_refusal(self, name: str) -> str | None:
-        """Why `name` may not be recorded in the current stage, or None when the stage allows it."""
+        """Why `name` may not be recorded now, or None when the stage, its `when` and the holds allow it."""
         if self.is_closed:
             return f'the case is closed: stage "{self.stage}" is final'
         ev = self.process.events[name]
         stage = self.process.stages[self.stage]
-        if ev.anytime or self.machine.has_trigger(self.stage, name):
-            return None
-        if any(t.done_by == name for t in stage.tasks) or name not in self.stage_named_events():
-            return None
-        return f'"{name}" is not allowed in stage "{self.stage}" ({stage.title})'
+        allowed = (ev.anytime or self.machine.has_trigger(self.stage, name)
+                   or any(t.done_by == name for t in stage.tasks) or name not in self.stage_named_events())
+        if not allowed:
+            return f'"{name}" is not allowed in stage "{self.stage}" ({stage.title})'
+        if ev.when is not None and not ev.when.evaluate(self.fields, self.counts):
+            return f'"{name}" may be recorded only when {ev.when.source}'
+        hold = holdmod.blocking(self.holds, name)
+        if hold is not None:
+            review = f", next review {hold.review_on.isoformat()}" if hold.review_on else ""
+            return (f'"{name}" is blocked by the hold {hold.kind} ({hold.title}) since '
+                    f"{hold.started.isoformat()}{review}: end the hold first")
+        return None
+
+    def field_refusal(self, data: Mapping[str, Any]) -> str | None:
+        """Why event data may not set a field that a standing decision fixes (its `sets`), or None."""
+        return gatemod.field_refusal(self.process, self.gates, data)
 
     def agency_list(self, name: str) -> str:
         """The list field whose members a per-agency event is recorded for."""
@@ -278,6 +298,9 @@ class Case:
     def anchor(self, name: str) -> Anchor | None:
         if name in self.planned:
             return self.planned[name]
+        if "." in name:  # a gate's decision or recommendation: the latest round counts
+            hits = self.occurrences.get(name)
+            return Anchor(name, hits[-1][0], hits[-1][1]) if hits else None
         hit = self.first.get(name)
         return Anchor(name, hit[0], hit[1]) if hit else None
 
@@ -298,7 +321,8 @@ class Case:
             return None
         met = self._met(d, anchor)
         applies = d.applies_when is None or bool(d.applies_when.evaluate(self.fields, self.counts))
-        return instance(self.process, self.calendar, d, anchor, met, self.controls.get(d.id, ()), applies, as_of)
+        return instance(self.process, self.calendar, d, anchor, met, self.controls.get(d.id, ()), applies, as_of,
+                        self.is_closed)
 
     def _met(self, d: Deadline, anchor: Anchor) -> tuple[int, date] | None:
         planned = anchor.recorded_at is not None  # a plan may come after the work it times

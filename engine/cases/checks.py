@@ -16,6 +16,32 @@ if TYPE_CHECKING:
 
 AllowedFn = Callable[[], list[str]]
 
+# Data an event carries by its kind, not by a definition field: a planned event's date, and what a
+# publication event records (docs/language.md, events `planned` and `publication`).
+STANDARD_DATA: dict[str, Field] = {
+    "planned_date": Field("planned_date", "Planned date", "date"),
+    "what": Field("what", "What was published or disclosed", "string"),
+    "where": Field("where", "Where it was published", "string"),
+    "online_until": Field("online_until", "Online until", "date"),
+}
+PUBLICATION_DATA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # role -> (may carry, must carry)
+    "planned": (("planned_date",), ("planned_date",)),
+    "published": (("what", "where", "online_until"), ("what",)),
+    "taken_down": ((), ()),
+    "disclosed": (("what",), ()),
+}
+
+
+def standard_keys(planned: bool, publication: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(may carry, must carry) of the standard data of an event marked `planned` / `publication`."""
+    may: tuple[str, ...] = ("planned_date",) if planned else ()
+    must: tuple[str, ...] = ("planned_date",) if planned else ()
+    if publication is not None:
+        extra_may, extra_must = PUBLICATION_DATA[publication]
+        may += tuple(k for k in extra_may if k not in may)
+        must += tuple(k for k in extra_must if k not in must)
+    return may, must
+
 
 def refuse(case: Case | None, message: str, hint: str | None, as_of: date | None) -> RefusedError:
     """A refusal carrying what may be done now (and, without a better hint, saying it)."""
@@ -94,7 +120,7 @@ def check_data(process: Process, data: Mapping[str, Any], allowed: Collection[st
             hint = did_you_mean(key, allowed)
             problems.append(f'"{key}" is not data {what} may carry' + (f" ({hint})" if hint else ""))
             continue
-        f = Field("planned_date", "Planned date", "date") if key == "planned_date" else process.fields[key]
+        f = process.fields[key] if key in process.fields else STANDARD_DATA[key]
         clean[key], problem = check_value(f, value)
         if problem:
             problems.append(problem)

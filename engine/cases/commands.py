@@ -15,8 +15,18 @@ from typing import Any
 from reviewflow.engine.cases import gates as gatemod
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import PSEUDONYM_KEY, Case
-from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse
-from reviewflow.engine.cases.controls import correct, extend, note, pause, resume, waive
+from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse, standard_keys
+from reviewflow.engine.cases.controls import (
+    correct,
+    extend,
+    hold_end,
+    hold_review,
+    hold_start,
+    note,
+    pause,
+    resume,
+    waive,
+)
 from reviewflow.engine.definition.model import Gate, Process
 from reviewflow.engine.errors import NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
@@ -68,6 +78,19 @@ def _check_pseudonym(process: Process, pseudonym: str | None) -> None:
                            "never the child's name")
 
 
+def effective_refusal(process: Process, at: date) -> str | None:
+    """Why a case aware on `at` may not open under `process` (its effective dates), or None."""
+    if process.in_force(at):
+        return None
+    start, end = process.effective_from, process.effective_to
+    if start and end:
+        span = f"from {start.isoformat()} to {end.isoformat()}"
+    else:
+        span = f"from {start.isoformat()}" if start else f"until {end.isoformat() if end else ''}"
+    edition = f" (it extends {process.extends})" if process.extends else ""
+    return f'"{process.id}"{edition} is in force {span}; a case aware on {at.isoformat()} does not fall under it'
+
+
 def record(case: Case, name: str, at: date, by: str, as_of: date, agency: str | None = None,
            data: Mapping[str, Any] | None = None, actor: str | None = None) -> Event:
     """A recorded definition event, after every rule of the stage, role, agency, data and date."""
@@ -89,13 +112,20 @@ def record(case: Case, name: str, at: date, by: str, as_of: date, agency: str | 
         _check_agency(case, name, agency, as_of)
     elif agency is not None:
         raise refuse(case, f'"{name}" is not recorded per agency', "leave out the agency", as_of)
-    allowed = (*ev.sets, *ev.may_set, *(("planned_date",) if ev.planned else ()))
-    required = [*ev.sets, *(("planned_date",) if ev.planned else ())]
+    may, must = standard_keys(ev.planned, ev.publication)
+    allowed = (*ev.sets, *ev.may_set, *may)
+    required = [*ev.sets, *must]
     clean = check_data(process, data or {}, allowed, required, f'"{name}"',
                        lambda: [str(a) for a in allowed_actions(case, as_of)])
-    if ev.planned and date.fromisoformat(clean["planned_date"]) < at:
+    if "planned_date" in clean and date.fromisoformat(clean["planned_date"]) < at:
         raise refuse(case, f'planned_date {clean["planned_date"]} is before the event\'s date '
                       f"{at.isoformat()}", "a plan names a date on or after the day it is made", as_of)
+    if "online_until" in clean and date.fromisoformat(clean["online_until"]) < at:
+        raise refuse(case, f'online_until {clean["online_until"]} is before the publication date {at.isoformat()}',
+                     None, as_of)
+    why = case.field_refusal(clean)
+    if why is not None:
+        raise refuse(case, why, "record what the decision says, or reconsider the decision first", as_of)
     check_dates(case, at, as_of)
     event = Event("recorded", name, at, by, actor, agency, clean)
     after = case.apply(event)
@@ -153,6 +183,22 @@ def _gate(case: Case, gate_id: str, as_of: date) -> Gate:
     return gate
 
 
+def _advisory_gate(case: Case, gate_id: str, as_of: date) -> Gate | None:
+    """An advisory gate the recommender may still speak to after the decision (or in another stage)."""
+    gate = case.process.gates.get(gate_id)
+    if gate is None or gate.recommendation != "advisory" or case.is_closed:
+        return None
+    state = case.gate_state(gate.id)
+    if case.stage == gate.at and not state.is_settled:
+        return None  # the ordinary path
+    if state.recommendation is not None:
+        raise refuse(case, f'{state.recommendation.by} already gave its advisory recommendation on gate "{gate.id}" '
+                     f"on {state.recommendation.at.isoformat()}", None, as_of)
+    if not state.is_settled:
+        return None  # not open yet: _gate says so
+    return gate
+
+
 def _option_and_rationale(case: Case, gate: Gate, option: str, rationale: str | None, as_of: date) -> dict:
     if gate.option(option) is None:
         raise refuse(case, f'gate "{gate.id}" has no option "{option}"',
@@ -164,12 +210,17 @@ def _option_and_rationale(case: Case, gate: Gate, option: str, rationale: str | 
 
 def recommend(case: Case, gate: str, option: str, at: date, by: str, rationale: str | None,
               as_of: date, actor: str | None = None) -> Event:
-    g = _gate(case, gate, as_of)
+    """A recommendation; an `advisory` one may also come after the decision, once (no longer holding it up)."""
+    g = _advisory_gate(case, gate, as_of) or _gate(case, gate, as_of)
     if g.recommended_by is None:
         raise refuse(case, f'gate "{g.id}" takes no recommendation', "decide it directly", as_of)
     check_role(case.process, by, (g.recommended_by,), f'recommend on gate "{g.id}"',
                lambda: [str(a) for a in allowed_actions(case, as_of)])
-    if case.gate_state(g.id).decisions:
+    state = case.gate_state(g.id)
+    if g.recommendation == "advisory" and state.recommendation is not None and state.decisions:
+        raise refuse(case, f'{state.recommendation.by} already gave its advisory recommendation on gate "{g.id}" '
+                      f"on {state.recommendation.at.isoformat()}", None, as_of)
+    if g.recommendation == "required" and state.decisions:
         raise refuse(case, f'decisions on gate "{g.id}" have begun: the recommendation can no longer change',
                       None, as_of)
     data = _option_and_rationale(case, g, option, rationale, as_of)
@@ -184,7 +235,7 @@ def decide(case: Case, gate: str, option: str, at: date, by: str, rationale: str
     state = case.gate_state(g.id)
     parties = gatemod.parties(case.process, g)
     dispute_by = g.dispute.decided_by if g.dispute else None
-    if g.recommended_by and state.recommendation is None:
+    if g.recommended_by and state.recommendation is None and g.recommendation == "required":
         raise refuse(case, f'gate "{g.id}" needs a recommendation from {g.recommended_by} before a decision',
                       None, as_of)
     rec = state.recommendation
@@ -212,6 +263,59 @@ def decide(case: Case, gate: str, option: str, at: date, by: str, rationale: str
     return event
 
 
+def reconsider(case: Case, gate: str, prompted_by: int | str, at: date, by: str, reason: str | None,
+               as_of: date, actor: str | None = None) -> Event:
+    """Re-open a settled decision (the gate's `reconsider`), naming the recorded event that prompted it.
+
+    `prompted_by` is that event's seq, or its name (the latest occurrence). The superseding decision then
+    follows the gate's ordinary rules; the settled one stays in the gate's history."""
+    g = case.process.gates.get(gate)
+    if g is None:
+        raise NotFoundError(f'unknown gate "{gate}"', did_you_mean(gate, case.process.gates))
+    if case.is_closed:
+        raise refuse(case, f'the case is closed: stage "{case.stage}" is final', None, as_of)
+    if g.reconsider is None:
+        raise refuse(case, f'gate "{g.id}" is not re-openable: its decision is final',
+                     "the definition gives the gate no `reconsider:`", as_of)
+    state = case.gate_state(g.id)
+    if not state.is_settled or state.outcome is None:
+        raise refuse(case, f'gate "{g.id}" is not decided yet: decide it, there is nothing to reconsider', None, as_of)
+    if case.stage != g.at:
+        raise refuse(case, f'gate "{g.id}" can be reconsidered only in stage "{g.at}"; the case is in stage '
+                     f'"{case.stage}"', None, as_of)
+    check_role(case.process, by, g.reconsider.by, f'reconsider gate "{g.id}"',
+               lambda: [str(a) for a in allowed_actions(case, as_of)])
+    text = (reason or "").strip()
+    if not text:
+        raise refuse(case, "a reconsideration needs a reason", "give --reason TEXT", as_of)
+    seq = _prompt(case, g, prompted_by, state.outcome.seq, as_of)
+    check_dates(case, at, as_of)
+    return Event("reopened", g.id, at, by, actor, None, {"reason": text, "prompted_by": seq})
+
+
+def _prompt(case: Case, gate: Gate, prompted_by: int | str, settled_seq: int, as_of: date) -> int:
+    """The seq of the prompting event: one of the gate's `prompted_by`, recorded after it was settled."""
+    assert gate.reconsider is not None
+    names = gate.reconsider.prompted_by
+    hits = [(seq, name) for name in names for seq, _ in case.occurrences.get(name, ()) if seq > settled_seq]
+    listed = ", ".join(names)
+    if isinstance(prompted_by, str) and not prompted_by.isdigit():
+        if prompted_by not in names:
+            raise refuse(case, f'"{prompted_by}" does not prompt a reconsideration of gate "{gate.id}"',
+                         f"it may be prompted by: {listed}", as_of)
+        found = [seq for seq, name in hits if name == prompted_by]
+        if not found:
+            raise refuse(case, f'no "{prompted_by}" has been recorded since gate "{gate.id}" was decided '
+                         f"(event {settled_seq})", None, as_of)
+        return max(found)
+    seq = int(prompted_by)
+    if not any(seq == s for s, _ in hits):
+        raise refuse(case, f"event {seq} does not prompt a reconsideration of gate \"{gate.id}\"",
+                     f"name an event recorded after the decision (event {settled_seq}) that is one of: {listed}",
+                     as_of)
+    return seq
+
+
 def dispute_hint(case: Case, gate: Gate) -> str:
     """Said after a decision leaves the parties disagreeing (for callers that report the state)."""
     if gate.dispute is not None:
@@ -219,5 +323,5 @@ def dispute_hint(case: Case, gate: Gate) -> str:
     return "the parties disagree and there is no dispute path: a party must change its decision by deciding again"
 
 
-__all__ = ["open_case", "record", "recommend", "decide", "extend", "pause", "resume", "waive", "correct",
-           "note", "dispute_hint"]
+__all__ = ["open_case", "record", "recommend", "decide", "reconsider", "extend", "pause", "resume", "waive",
+           "correct", "note", "dispute_hint", "hold_start", "hold_review", "hold_end", "effective_refusal"]

@@ -1,4 +1,4 @@
-"""Deadline controls (extend, pause, resume, waive), corrections and notes.
+"""Deadline controls (extend, pause, resume, waive), legal holds (start, review, end), corrections and notes.
 
 Each returns a new event after checking it; none edits an earlier event. An extension, pause or
 waiver needs a reason and a role in the deadline's authority (or the process's deadline_authority);
@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from reviewflow.engine.cases import holds as holdmod
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
-from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse
+from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse, standard_keys
 from reviewflow.engine.cases.deadlines import DeadlineInstance
+from reviewflow.engine.definition.model import Hold
+from reviewflow.engine.errors import NotFoundError, did_you_mean
 from reviewflow.engine.events import Event
 
 CLOSED_STATUSES = ("met", "met_late", "waived", "not_applicable")
@@ -71,7 +74,8 @@ def pause(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str
     check_role(case.process, by, authority.pause, f'pause "{deadline}"', lambda: _allowed(case, as_of))
     text = _reason(case, reason, "a pause", as_of)
     if inst.status == "paused":
-        raise refuse(case, f'deadline "{deadline}" is already paused', None, as_of)
+        held = _held_by(case, deadline)
+        raise refuse(case, f'deadline "{deadline}" is already paused{held}', None, as_of)
     check_dates(case, at, as_of)
     return Event("paused", deadline, at, by, None, None, {"reason": text})
 
@@ -83,6 +87,11 @@ def resume(case: Case, deadline: str, at: date, by: str, as_of: date, reason: st
     text = _reason(case, reason, "a resumption", as_of)
     if inst.status != "paused":
         raise refuse(case, f'deadline "{deadline}" is not paused', None, as_of)
+    holding = holdmod.pausing(case.holds, deadline)
+    manual = [c for c in case.controls.get(deadline, ()) if c.hold is None]
+    if holding and sum(c.kind == "paused" for c in manual) <= sum(c.kind == "resumed" for c in manual):
+        raise refuse(case, f'deadline "{deadline}" is paused by the hold {holding[0].kind} ({holding[0].title})',
+                     f"it restarts when the hold ends: `case hold-end … {holding[0].kind}`", as_of)
     check_dates(case, at, as_of)
     return Event("resumed", deadline, at, by, None, None, {"reason": text})
 
@@ -115,8 +124,11 @@ def correct(case: Case, seq: int, at: date, by: str, reason: str | None, data: M
     if target.kind == "opened" or ev is None:
         allowed: tuple[str, ...] = tuple(case.process.fields)
     else:
-        allowed = (*ev.sets, *ev.may_set, *(("planned_date",) if ev.planned else ()))
+        allowed = (*ev.sets, *ev.may_set, *standard_keys(ev.planned, ev.publication)[0])
     clean = check_data(case.process, data, allowed, (), f"event {seq} ({target.name})")
+    why = case.field_refusal(clean)
+    if why is not None:
+        raise refuse(case, why, "correct it to what the decision says, or reconsider the decision", today)
     check_dates(case, at, today)
     return Event("corrected", "correction", at, by, actor, None, {"supersedes": seq, "reason": text, **clean})
 
@@ -133,6 +145,66 @@ def note(case: Case, at: date, by: str, text: str, as_of: date | None = None,
     if notified:
         data["notified"] = notified
     return Event("noted", "note", at, by, actor, None, data)
+
+
+def _held_by(case: Case, deadline: str) -> str:
+    holding = holdmod.pausing(case.holds, deadline)
+    return f" (by the hold {holding[0].kind})" if holding else ""
+
+
+def _hold(case: Case, kind: str, by: str, as_of: date, doing: str) -> Hold:
+    hold = case.process.holds.get(kind)
+    if hold is None:
+        raise NotFoundError(f'unknown hold "{kind}" in process "{case.process.id}"',
+                            did_you_mean(kind, case.process.holds) or
+                            f"holds: {', '.join(case.process.holds) or 'none defined'}")
+    if case.is_closed:
+        raise refuse(case, f'the case is closed: stage "{case.stage}" is final', None, as_of)
+    check_role(case.process, by, hold.by, f'{doing} the hold "{kind}"', lambda: _allowed(case, as_of))
+    return hold
+
+
+def _review_date(case: Case, review_on: date | None, at: date, as_of: date) -> dict[str, Any]:
+    if review_on is None:
+        return {}
+    if review_on < at:
+        raise refuse(case, f"the review date {review_on.isoformat()} is before the hold's date {at.isoformat()}",
+                     "a review date is on or after the day it is set", as_of)
+    return {"review_on": review_on.isoformat()}
+
+
+def hold_start(case: Case, kind: str, at: date, by: str, as_of: date, reason: str | None,
+               review_on: date | None = None) -> Event:
+    """Put the case under a hold: its deadlines stop, its blocked events are refused until it ends."""
+    hold = _hold(case, kind, by, as_of, "start")
+    if holdmod.active_index(case.holds, kind) is not None:
+        raise refuse(case, f'the hold "{kind}" is already active', "review it or end it", as_of)
+    text = _reason(case, reason, "a hold", as_of)
+    data: dict[str, Any] = {"reason": text, **_review_date(case, review_on, at, as_of)}
+    check_dates(case, at, as_of)
+    return Event("hold_started", hold.id, at, by, None, None, data)
+
+
+def hold_review(case: Case, kind: str, at: date, by: str, as_of: date, reason: str | None,
+                review_on: date | None = None) -> Event:
+    """Record a review of an active hold, with its next review date (or none)."""
+    hold = _hold(case, kind, by, as_of, "review")
+    if holdmod.active_index(case.holds, kind) is None:
+        raise refuse(case, f'the hold "{kind}" is not active', None, as_of)
+    text = _reason(case, reason, "a hold review", as_of)
+    data: dict[str, Any] = {"reason": text, **_review_date(case, review_on, at, as_of)}
+    check_dates(case, at, as_of)
+    return Event("hold_reviewed", hold.id, at, by, None, None, data)
+
+
+def hold_end(case: Case, kind: str, at: date, by: str, as_of: date, reason: str | None) -> Event:
+    """End an active hold: its paused deadlines move on by the time held, its blocked events are allowed."""
+    hold = _hold(case, kind, by, as_of, "end")
+    if holdmod.active_index(case.holds, kind) is None:
+        raise refuse(case, f'the hold "{kind}" is not active', None, as_of)
+    text = _reason(case, reason, "ending a hold", as_of)
+    check_dates(case, at, as_of)
+    return Event("hold_ended", hold.id, at, by, None, None, {"reason": text})
 
 
 def _allowed(case: Case, as_of: date) -> list[str]:

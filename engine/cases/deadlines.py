@@ -13,10 +13,11 @@ the time spent paused: for working-day rules, by the number of working days d wi
 of calendar days between the two dates. While paused the status is `paused` and the due date shown is
 the one that applied when the clock stopped.
 
-Statuses, first match wins: not_applicable (applies_when is false), waived, met / met_late (the first
-met_by event, compared with the due date in force), paused, overdue (as_of after due), due_soon (the due
-date is within the largest reminder, or 2 working days, of as_of), extended (pending, but the due date
-was moved by an extension), pending.
+Statuses, first match wins: not_applicable (applies_when is false), waived, early / met / met_late (the
+first met_by event: before a window opened, by the due date in force, or after it), closed (the case ended
+without meeting it), paused, overdue (as_of after due), due_soon (the due date is within the largest
+reminder, or 2 working days, of as_of), extended (pending, but the due date was moved by an extension),
+pending.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from reviewflow.engine.definition.model import CalendarSpec
 
 DEFAULT_DUE_SOON = 2  # working days, when a deadline lists no reminder
+OPEN_STATUSES = ("pending", "due_soon", "overdue", "extended", "paused")
 
 
 _calendars: dict[Any, CalendarLike] = {}
@@ -76,6 +78,7 @@ class Control:
     reason: str
     to: date | None = None
     working_days: int | None = None
+    hold: str | None = None  # set when a hold's start or end made this pause or resumption
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class DeadlineInstance:
 
     @property
     def is_open(self) -> bool:
-        return self.status in ("pending", "due_soon", "overdue", "extended", "paused")
+        return self.status in OPEN_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,10 +181,14 @@ def working_days_in(cal: CalendarLike, after: date, upto: date) -> int:
 
 
 def _apply_controls(cal: CalendarLike, rule: DeadlineRule, due: date, controls: Sequence[Control],
-                    ) -> tuple[date, tuple[Adjustment, ...], Control | None, Control | None]:
-    """The due date after every control in order; returns (due, adjustments, open pause, waiver)."""
+                    anchor_at: date) -> tuple[date, tuple[Adjustment, ...], Control | None, Control | None]:
+    """The due date after every control in order; returns (due, adjustments, open pause, waiver).
+
+    Pauses nest (a hold and a manual pause, or two holds, over one deadline): the clock stops at the first
+    pause and restarts at the last resumption. Time paused before the deadline's anchor is not counted."""
     adjustments: list[Adjustment] = []
     paused: Control | None = None
+    depth = 0
     waiver: Control | None = None
     for c in sorted(controls, key=lambda c: c.seq):
         if c.kind == "extended":
@@ -189,13 +196,19 @@ def _apply_controls(cal: CalendarLike, rule: DeadlineRule, due: date, controls: 
             adjustments.append(Adjustment("extended", c.seq, c.at, c.by, c.reason, due, new))
             due = new
         elif c.kind == "paused":
-            paused = c
+            if depth == 0:
+                paused = c
+            depth += 1
         elif c.kind == "resumed" and paused is not None:
+            depth -= 1
+            if depth > 0:
+                continue
+            start = max(paused.at, anchor_at)
             if rule.unit == "working_days":
-                days = working_days_in(cal, paused.at, c.at)
+                days = working_days_in(cal, start, c.at)
                 new = cal.add_working_days(due, days) if days else due
             else:
-                days = max((c.at - paused.at).days, 0)
+                days = max((c.at - start).days, 0)
                 new = due + timedelta(days=days)
             adjustments.append(Adjustment("paused", paused.seq, paused.at, paused.by, paused.reason,
                                           due, new, until=c.at, days=days))
@@ -224,31 +237,37 @@ def owner_of(process: Process, deadline: Deadline) -> str | None:
     return None
 
 
+def open_status(cal: CalendarLike, due: date, as_of: date, soon: int, paused: bool, extended: bool) -> str:
+    """The status of a deadline not met, waived or closed: the one rule `case show` and `due` share."""
+    if paused:
+        return "paused"
+    if as_of > due:
+        return "overdue"
+    if cal.add_working_days(as_of, soon) >= due:
+        return "due_soon"
+    return "extended" if extended else "pending"
+
+
 def instance(process: Process, cal: CalendarLike, deadline: Deadline, anchor: Anchor,
              met: tuple[int, date] | None, controls: Sequence[Control], applies: bool,
-             as_of: date) -> DeadlineInstance:
-    """One deadline of one case, with its status as of `as_of`."""
+             as_of: date, closed: bool = False) -> DeadlineInstance:
+    """One deadline of one case, with its status as of `as_of` (`closed`: the case has ended)."""
     rule = deadline.rule
     window_start, original = base_dates(cal, rule, anchor.at)
-    due, adjustments, paused, waiver = _apply_controls(cal, rule, original, controls)
+    due, adjustments, paused, waiver = _apply_controls(cal, rule, original, controls, anchor.at)
     early = False
     if not applies:
         status = "not_applicable"
     elif waiver is not None:
         status = "waived"
     elif met is not None:
-        status = "met" if met[1] <= due else "met_late"
         early = window_start is not None and met[1] < window_start
-    elif paused is not None:
-        status = "paused"
-    elif as_of > due:
-        status = "overdue"
-    elif cal.add_working_days(as_of, due_soon_days(deadline)) >= due:
-        status = "due_soon"
-    elif any(a.kind == "extended" for a in adjustments):
-        status = "extended"
+        status = "early" if early else "met" if met[1] <= due else "met_late"
+    elif closed:
+        status = "closed"
     else:
-        status = "pending"
+        status = open_status(cal, due, as_of, due_soon_days(deadline), paused is not None,
+                             any(a.kind == "extended" for a in adjustments))
     return DeadlineInstance(
         id=deadline.id, title=deadline.title, weight=deadline.weight.value, rule=rule.describe(),
         citation=citation_text(process, deadline.cite), anchor=anchor, due=due,
@@ -269,11 +288,14 @@ class DeadlineExplanation:
     skipped: list[tuple[date, str]] = field(default_factory=list)
     method: str = ""
     calendar: str = ""
+    met_by: tuple[str, ...] = ()  # the events any one of which meets it
+    ruling: str | None = None  # the definition's reading of an ambiguous source (deadline `ruling:`)
 
     def to_dict(self) -> dict[str, Any]:
         d = self.deadline
         return {
             "id": d.id, "title": d.title, "rule": d.rule, "anchor": d.anchor.to_dict(),
+            "met_by": list(self.met_by), "ruling": self.ruling,
             "citation": d.citation, "weight": d.weight, "status": d.status, "method": self.method,
             "counted": [x.isoformat() for x in self.counted],
             "skipped": [{"date": x.isoformat(), "reason": why} for x, why in self.skipped],
@@ -294,7 +316,9 @@ def explain(cal: CalendarLike, deadline: Deadline, inst: DeadlineInstance) -> De
     counted: list[date] = []
     skipped: list[tuple[date, str]] = []
     start = inst.anchor.at
-    if rule.unit == "working_days":
+    if rule.fixed is not None:
+        method = f"a fixed date: {rule.fixed.isoformat()}, whenever the case opened"
+    elif rule.unit == "working_days":
         ex = cal.explain_working_days(start, n)
         counted, skipped = list(ex.counted), [(d, str(why)) for d, why in ex.skipped]
         method = (f"R1/R2: day 0 is {start.isoformat()} and is never counted; "
@@ -313,4 +337,4 @@ def explain(cal: CalendarLike, deadline: Deadline, inst: DeadlineInstance) -> De
         method = (f"{abs(n)} calendar months {'before' if n < 0 else 'after'} {start.isoformat()}, "
                   "clamped to the end of a shorter month; no working-day adjustment (R5)")
     provenance = getattr(cal, "provenance", "")
-    return DeadlineExplanation(inst, counted, skipped, method, str(provenance))
+    return DeadlineExplanation(inst, counted, skipped, method, str(provenance), deadline.met_by, deadline.ruling)

@@ -9,10 +9,16 @@ Rules (facts.md §7, D-7):
 A party may change its decision by deciding again until the gate is settled (its latest decision counts).
 In a dispute, the gate's `dispute.decided_by` role settles it (kind "dispute_decided"); without a
 dispute path the parties must re-decide until they agree.
+
+A gate with `reconsider:` may be re-opened once settled (kind "reopened", with a reason and the seq of the
+event that prompted it, e.g. the Panel's letter): the settled round moves into `rounds` (never lost) and
+a new round starts, with the same recommend/decide/dispute rules. An `advisory` recommendation may come
+before or after the decision; it never holds the decision up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -36,6 +42,22 @@ class Vote:
 
 
 @dataclass(frozen=True)
+class Reopening:
+    """Why a settled decision was re-opened: the event that did it and the event that prompted it."""
+
+    seq: int
+    at: date
+    by: str
+    reason: str
+    prompted_by: int  # seq of the prompting event (e.g. the Panel's response)
+    prompted_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at.isoformat(), "by": self.by, "reason": self.reason,
+                "prompted_by": {"seq": self.prompted_by, "event": self.prompted_name}}
+
+
+@dataclass(frozen=True)
 class GateState:
     gate: str
     recommendation: Vote | None = None
@@ -43,10 +65,28 @@ class GateState:
     disputed: bool = False
     outcome: Vote | None = None  # the vote that settled the gate (its `by` may be the dispute decider)
     settled_by: str | None = None  # "single" | "all" | "majority" | "dispute"
+    reopened: Reopening | None = None  # what started this round (None for the first)
+    rounds: tuple[GateState, ...] = ()  # earlier, superseded rounds, oldest first
 
     @property
     def is_settled(self) -> bool:
         return self.outcome is not None
+
+    def round_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome.option if self.outcome else None,
+                "decided_at": self.outcome.at.isoformat() if self.outcome else None,
+                "settled_by": self.settled_by,
+                "recommendation": self.recommendation.to_dict() if self.recommendation else None,
+                "decisions": [v.to_dict() for v in self.decisions.values()],
+                "reopened": self.reopened.to_dict() if self.reopened else None}
+
+
+def reopen(state: GateState, event: Event, prompted_name: str) -> GateState:
+    """A new round after a settled one; the settled round is kept in `rounds`."""
+    settled = replace(state, rounds=())
+    reopening = Reopening(event.seq, event.at, event.by, str(event.data.get("reason", "")),
+                          int(event.data.get("prompted_by", 0)), prompted_name)
+    return GateState(state.gate, reopened=reopening, rounds=(*state.rounds, settled))
 
 
 def parties(process: Process, gate: Gate) -> tuple[str, ...]:
@@ -104,7 +144,7 @@ def status(gate: Gate, state: GateState, stage: str) -> str:
         return "not_open"
     if state.disputed:
         return "disputed"
-    if gate.recommended_by and state.recommendation is None:
+    if gate.recommended_by and state.recommendation is None and gate.recommendation == "required":
         return "awaiting_recommendation"
     return "awaiting_decision"
 
@@ -124,4 +164,34 @@ def summary(process: Process, gate: Gate, state: GateState, stage: str) -> dict[
         "outcome": state.outcome.option if state.outcome else None,
         "decided_at": state.outcome.at.isoformat() if state.outcome else None,
         "settled_by": state.settled_by,
+        "recommendation_kind": gate.recommendation,
+        "reconsiderable": gate.reconsider is not None,
+        "reopened": state.reopened.to_dict() if state.reopened else None,
+        "history": [r.round_dict() for r in state.rounds],
     }
+
+
+def fixed_values(process: Process, states: Mapping[str, GateState],
+                 field_id: str) -> tuple[tuple[Any, ...], str, str, int] | None:
+    """(allowed values, gate, option, seq) when a standing decision fixes `field_id` (its option's `sets`);
+    the latest settled decision wins."""
+    found = None
+    for gate_id, state in states.items():
+        gate = process.gates.get(gate_id)
+        if gate is None or state.outcome is None:
+            continue
+        option = gate.option(state.outcome.option)
+        if option is not None and field_id in option.sets and (found is None or state.outcome.seq > found[3]):
+            found = (option.sets[field_id], gate_id, option.id, state.outcome.seq)
+    return found
+
+
+def field_refusal(process: Process, states: Mapping[str, GateState], data: Mapping[str, Any]) -> str | None:
+    """Why event data may not set a field that a standing decision fixes, or None."""
+    for key, value in data.items():
+        fixed = fixed_values(process, states, key)
+        if fixed is not None and value not in fixed[0]:
+            allowed = " or ".join(f'"{v}"' for v in fixed[0])
+            return (f'{key} "{value}" disagrees with the decision on {fixed[1]} ({fixed[2]}, event {fixed[3]}): '
+                    f"{key} must be {allowed} while that decision stands")
+    return None

@@ -6,12 +6,13 @@ from datetime import date
 from typing import Any
 
 from reviewflow.engine.cases import gates as gatemod
+from reviewflow.engine.cases import publication
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 
 
 def summarize(case: Case, as_of: date, show_personal: bool = False) -> dict[str, Any]:
-    """Stage, fields, what is allowed now, deadlines, tasks, gates and notifications.
+    """Stage, fields, what is allowed now, deadlines, tasks, gates, notifications, holds and publication.
 
     Fields the definition marks personal are left out unless `show_personal` is given.
     """
@@ -34,4 +35,6 @@ def summarize(case: Case, as_of: date, show_personal: bool = False) -> dict[str,
         "tasks": [t.to_dict() for t in case.tasks(as_of)],
         "gates": [gatemod.summary(process, g, case.gate_state(g.id), case.stage) for g in process.gates.values()],
         "notifications": [n.to_dict() for n in case.notifications],
+        "holds": [h.to_dict() for h in case.holds],
+        "publication": publication.record(case),
     }

@@ -14,6 +14,7 @@ from reviewflow.engine.cases import gates as gatemod
 from reviewflow.engine.cases.case import Case
 
 GATE_KINDS = ("recommended", "decided", "dispute_decided")
+GATE_STATE_KINDS = (*GATE_KINDS, "reopened")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def report_write(case: Case, as_of: date) -> WriteReport:
     stage = case.process.stages[case.stage]
     gate_summary: dict[str, Any] | None = None
     stuck = False
-    if event.kind in GATE_KINDS:
+    if event.kind in GATE_STATE_KINDS:
         gate = case.process.gates[event.name]
         gate_summary = gatemod.summary(case.process, gate, case.gate_state(gate.id), case.stage)
         stuck = gate_summary["status"] == "disputed" and gate.dispute is None

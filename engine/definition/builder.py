@@ -29,7 +29,9 @@ from reviewflow.engine.definition.model import (
     Field,
     Gate,
     GateOption,
+    Hold,
     Process,
+    Reconsider,
     Reminder,
     Reporting,
     Role,
@@ -52,6 +54,7 @@ EXPRESSION_SYNTAX = CodeInfo("X501", "expression-syntax", Severity.ERROR,
 CODES = (BAD_DATE, EXPRESSION_SYNTAX)
 
 _UNITS = ("working_days", "calendar_days", "months")
+_PUBLICATION = ("planned", "published", "taken_down", "disclosed")
 T = TypeVar("T")
 
 
@@ -146,14 +149,27 @@ class _Builder:
                      _str(d.get("description")), _str(d.get("vocabulary")), self.at(path))
 
     def event(self, eid: str, d: dict[str, Any], path: PathKey) -> EventDef:
+        publication = d.get("publication")
         return EventDef(eid, str(d.get("title", eid)), _strs(d.get("by")), _strs(d.get("sets")),
                         _strs(d.get("may_set")), bool(d.get("repeat", False)), bool(d.get("per_agency", False)),
                         bool(d.get("anytime", False)), bool(d.get("planned", False)),
-                        _str(d.get("description")), self.cite(d.get("cite"), (*path, "cite")), self.at(path))
+                        _str(d.get("description")), self.cite(d.get("cite"), (*path, "cite")), self.at(path),
+                        self.guard(d.get("when"), (*path, "when")),
+                        publication if publication in _PUBLICATION else None)
+
+    def hold(self, hid: str, d: dict[str, Any], path: PathKey) -> Hold:
+        return Hold(hid, str(d.get("title", hid)), _strs(d.get("by")), _strs(d.get("pauses")),
+                    _strs(d.get("blocks")), _str(d.get("description")), self.cite(d.get("cite"), (*path, "cite")),
+                    self.at(path))
 
     def rule(self, d: dict[str, Any] | None, path: PathKey, window: bool = False) -> DeadlineRule | None:
         if not isinstance(d, dict):
             return None
+        if "date" in d:
+            fixed = self.date(d.get("date"), (*path, "date"))
+            opens = self.data.get("opens_with")
+            opening = str(opens) if isinstance(opens, str) else "opened"
+            return DeadlineRule("date", 0, opening, location=self.r.locate(path), fixed=fixed) if fixed else None
         unit = next((u for u in _UNITS if u in d), None)
         direction = "before" if "before" in d else "after"
         anchor = d.get(direction)
@@ -206,13 +222,30 @@ class _Builder:
             self.guard(d.get("applies_when"), (*path, "applies_when")),
             reminders, _str(d.get("escalate_to")), self.authority(d.get("authority")),
             bool(d.get("mandatory", False)), bool(d.get("locked", False)), _str(d.get("description")),
-            self.cite(d.get("cite"), (*path, "cite")), self.at(path))
+            self.cite(d.get("cite"), (*path, "cite")), self.at(path), _str(d.get("ruling")))
+
+    def option(self, oid: str, o: dict[str, Any], path: PathKey) -> GateOption:
+        notify = _strs(o.get("notify"))
+        raw = o.get("notified_by")
+        notified_by: dict[str, str] = {}
+        if isinstance(raw, str):
+            notified_by = {recipient: raw for recipient in notify}
+        elif isinstance(raw, dict):
+            notified_by = {str(k): str(v) for k, v in raw.items() if isinstance(v, str)}
+        sets: dict[str, tuple[Any, ...]] = {}
+        for key, value in (o.get("sets") or {}).items():
+            if value is not None:
+                sets[str(key)] = tuple(value) if isinstance(value, list) else (value,)
+        return GateOption(oid, str(o.get("title", oid)), _str(o.get("to")), notify, _str(o.get("notify_note")),
+                          self.at(path), frozen_map(sets), frozen_map(notified_by))
 
     def gate(self, gid: str, d: dict[str, Any], path: PathKey) -> Gate:
-        options = self.entries(d, (*path, "options"), lambda oid, o, op: GateOption(
-            oid, str(o.get("title", oid)), _str(o.get("to")), _strs(o.get("notify")),
-            _str(o.get("notify_note")), self.at(op)))
+        options = self.entries(d, (*path, "options"), self.option)
         dispute = d.get("dispute")
+        raw = d.get("reconsider")
+        reconsider = (Reconsider(_strs(raw.get("by")), _strs(raw.get("prompted_by")),
+                                 self.r.locate((*path, "reconsider")))
+                      if isinstance(raw, dict) else None)
         return Gate(
             gid, str(d.get("title", gid)), str(d.get("at")), str(d.get("decided_by")), tuple(options.values()),
             _str(d.get("question")), _strs(d.get("criteria")), _str(d.get("recommended_by")),
@@ -220,7 +253,8 @@ class _Builder:
             Dispute(str(dispute["decided_by"]), self.r.locate((*path, "dispute")))
             if isinstance(dispute, dict) and "decided_by" in dispute else None,
             bool(d.get("separation_of_duties", True)), bool(d.get("rationale_required", True)),
-            bool(d.get("mandatory", False)), self.cite(d.get("cite"), (*path, "cite")), self.at(path))
+            bool(d.get("mandatory", False)), self.cite(d.get("cite"), (*path, "cite")), self.at(path),
+            "advisory" if d.get("recommendation") == "advisory" else "required", reconsider)
 
     def theme(self, tid: str, d: dict[str, Any], path: PathKey) -> Theme:
         responses = []
@@ -279,6 +313,7 @@ class _Builder:
             stages=cast(Any, frozen_map(self.entries(d, ("stages",), self.stage))),
             deadlines=cast(Any, frozen_map(self.entries(d, ("deadlines",), self.deadline))),
             gates=cast(Any, frozen_map(self.entries(d, ("gates",), self.gate))),
+            holds=cast(Any, frozen_map(self.entries(d, ("holds",), self.hold))),
             deadline_authority=self.authority(d.get("deadline_authority")) or Authority(),
             deviations=tuple(self.deviations()),
             overseen_by=_str(d.get("overseen_by")), member_processes=_strs(d.get("processes")),

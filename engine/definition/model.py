@@ -47,7 +47,9 @@ class Weight(StrEnum):
 RoleKind = Literal["partner", "body", "officer", "external", "agency", "family", "practitioner"]
 FieldType = Literal["string", "text", "enum", "bool", "int", "date", "list"]
 DecisionRule = Literal["single", "all", "majority"]
-Unit = Literal["working_days", "calendar_days", "months"]
+Unit = Literal["working_days", "calendar_days", "months", "date"]
+Recommendation = Literal["required", "advisory"]
+PublicationRole = Literal["planned", "published", "taken_down", "disclosed"]
 ProcessKind = Literal["case", "action_plan", "learning", "partnership"]
 # Kinds whose records are about a child (they need a pseudonym and are listed by `cases`).
 CHILD_KINDS = ("case",)
@@ -138,6 +140,8 @@ class EventDef:
     description: str | None = None
     cite: Citation | None = None
     location: Location = NOWHERE
+    when: Expression | None = None  # the event may be recorded only while this guard holds
+    publication: PublicationRole | None = None  # its part in the case's publication record
 
 
 @dataclass(frozen=True)
@@ -151,12 +155,15 @@ class DeadlineRule:
     n_to: int | None = None  # set for windows
     roll: Literal["none", "forward"] = "none"  # calendar days only
     location: Location = NOWHERE
+    fixed: date | None = None  # unit "date": a fixed calendar date (anchor: the opening event)
 
     @property
     def is_window(self) -> bool:
         return self.n_to is not None
 
     def describe(self) -> str:
+        if self.fixed is not None:
+            return f"on {self.fixed.isoformat()}"
         unit = self.unit.replace("_", " ")
         if self.n == 1 and not self.is_window:
             unit = unit.rstrip("s")  # "1 working day", "1 month"
@@ -196,6 +203,7 @@ class Deadline:
     description: str | None = None
     cite: Citation | None = None
     location: Location = NOWHERE
+    ruling: str | None = None  # how an ambiguous source was read for this deadline (shown by explain)
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,18 @@ class GateOption:
     notify: tuple[str, ...] = ()
     notify_note: str | None = None
     location: Location = NOWHERE
+    # field -> the values this decision allows it (one value: the decision sets it)
+    sets: Mapping[str, tuple[Any, ...]] = field(default_factory=frozen_map)
+    notified_by: Mapping[str, str] = field(default_factory=frozen_map)  # recipient -> discharging event
+
+
+@dataclass(frozen=True)
+class Reconsider:
+    """Who may re-open a settled decision, and which recorded events may prompt it."""
+
+    by: tuple[str, ...]
+    prompted_by: tuple[str, ...]
+    location: Location = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -268,9 +288,25 @@ class Gate:
     mandatory: bool = False
     cite: Citation | None = None
     location: Location = NOWHERE
+    recommendation: Recommendation = "required"  # advisory: the decision need not wait for it
+    reconsider: Reconsider | None = None  # None: once settled, the decision is final
 
     def option(self, option_id: str) -> GateOption | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A legal hold on a case (criminal proceedings, an inquest ...): what it pauses and what it blocks."""
+
+    id: str
+    title: str
+    by: tuple[str, ...]  # who may start, review and end it
+    pauses: tuple[str, ...] = ()  # deadline ids whose clocks stop while it is active
+    blocks: tuple[str, ...] = ()  # event ids that may not be recorded while it is active
+    description: str | None = None
+    cite: Citation | None = None
+    location: Location = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -350,6 +386,7 @@ class Process:
     stages: Mapping[str, Stage] = field(default_factory=frozen_map)
     deadlines: Mapping[str, Deadline] = field(default_factory=frozen_map)
     gates: Mapping[str, Gate] = field(default_factory=frozen_map)
+    holds: Mapping[str, Hold] = field(default_factory=frozen_map)
     deadline_authority: Authority = Authority()
     deviations: tuple[Deviation, ...] = ()
     overseen_by: str | None = None  # action plans: the body that oversees the actions
@@ -368,6 +405,11 @@ class Process:
     @property
     def initial_stage(self) -> Stage:
         return next(s for s in self.stages.values() if s.initial)
+
+    def in_force(self, on: date) -> bool:
+        """Whether `on` lies within effective_from .. effective_to (either may be open)."""
+        return ((self.effective_from is None or on >= self.effective_from)
+                and (self.effective_to is None or on <= self.effective_to))
 
     def gate_at(self, stage_id: str) -> Gate | None:
         return next((g for g in self.gates.values() if g.at == stage_id), None)

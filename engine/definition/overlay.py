@@ -24,8 +24,9 @@ from reviewflow.engine.errors import Location
 PathKey = tuple[str | int, ...]
 
 # Keys that describe the file itself: a local definition never inherits them from its base.
-IDENTITY_KEYS = ("id", "title", "version", "partnership", "description", "effective_from", "effective_to",
-                 "extends", "notes")
+# `effective_from` / `effective_to` are inherited: a local definition runs only while its base's edition is in
+# force, unless it names narrower dates of its own (lint C408 refuses wider ones).
+IDENTITY_KEYS = ("id", "title", "version", "partnership", "description", "extends", "notes")
 LOCAL_ONLY_KEYS = (*IDENTITY_KEYS, "deviations")
 
 
@@ -200,8 +201,13 @@ def role_references(data: Mapping[str, Any]) -> Iterator[tuple[PathKey, str]]:
         dispute = gate.get("dispute")
         if isinstance(dispute, dict):
             yield from one(("gates", gid, "dispute", "decided_by"), dispute.get("decided_by"))
+        reconsider = gate.get("reconsider")
+        if isinstance(reconsider, dict):
+            yield from many(("gates", gid, "reconsider", "by"), reconsider.get("by"))
         for oid, option in _entries(gate, "options"):
             yield from many(("gates", gid, "options", oid, "notify"), option.get("notify"))
+    for hid, hold in _entries(data, "holds"):
+        yield from many(("holds", hid, "by"), hold.get("by"))
     yield from authority(("deadline_authority",), data.get("deadline_authority"))
     yield from one(("overseen_by",), data.get("overseen_by"))
 
@@ -226,6 +232,11 @@ def _apply_replaces(data: dict[str, Any], origins: dict[PathKey, Document]) -> N
     for path, name in list(role_references(data)):
         if name in renames:
             _set(data, path, renames[name])
+    for _, gate in _entries(data, "gates"):  # notified_by is keyed by recipient role
+        for _, option in _entries(gate, "options"):
+            by = option.get("notified_by")
+            if isinstance(by, dict):
+                option["notified_by"] = {renames.get(k, k): v for k, v in by.items()}
     for replaced in renames:
         if replaced in roles:
             del roles[replaced]

@@ -2,88 +2,19 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-from reviewflow.engine.definition.model import Process
-from reviewflow.engine.errors import Location, Severity
+from reviewflow.engine.errors import Severity
 from reviewflow.engine.lint.registry import LintContext, Problem, rule
-
-
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    label: str  # "on <event>" or "gate <gate> option <option>"
-    location: Location
-
-
-def edges(process: Process) -> list[Edge]:
-    """Every move between known stages: transitions, and gate options from the gate's stage."""
-    stages = process.stages
-    found: list[Edge] = []
-    for stage in stages.values():
-        for transition in stage.transitions:
-            if transition.to in stages:
-                found.append(Edge(stage.id, transition.to, f"on {transition.event}", transition.location))
-    for gate in process.gates.values():
-        if gate.at not in stages:
-            continue
-        for option in gate.options:
-            if option.to is not None and option.to in stages:
-                found.append(Edge(gate.at, option.to, f"gate {gate.id} option {option.id}", option.location))
-    return found
-
-
-def successors(graph_edges: Iterable[Edge]) -> dict[str, list[Edge]]:
-    out: dict[str, list[Edge]] = {}
-    for edge in graph_edges:
-        out.setdefault(edge.source, []).append(edge)
-    return out
-
-
-def reachable(starts: Iterable[str], succ: Mapping[str, list[Edge]], avoid: Collection[str] = ()) -> set[str]:
-    """Stages reachable from `starts` (included) without entering `avoid`."""
-    seen = {s for s in starts if s not in avoid}
-    queue = deque(seen)
-    while queue:
-        for edge in succ.get(queue.popleft(), ()):
-            if edge.target not in seen and edge.target not in avoid:
-                seen.add(edge.target)
-                queue.append(edge.target)
-    return seen
-
-
-def path_avoiding(start: str, goals: Collection[str], succ: Mapping[str, list[Edge]],
-                  avoid: Collection[str]) -> list[Edge] | None:
-    """A shortest list of edges from `start` to any of `goals` that never enters `avoid`."""
-    if start in avoid:
-        return None
-    parent: dict[str, Edge | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        here = queue.popleft()
-        if here in goals:
-            path: list[Edge] = []
-            step = parent[here]
-            while step is not None:
-                path.append(step)
-                step = parent[step.source]
-            return path[::-1]
-        for edge in succ.get(here, ()):
-            if edge.target not in parent and edge.target not in avoid:
-                parent[edge.target] = edge
-                queue.append(edge.target)
-    return None
-
-
-def initial_ids(process: Process) -> list[str]:
-    return [s.id for s in process.stages.values() if s.initial]
-
-
-def final_ids(process: Process) -> set[str]:
-    return {s.id for s in process.stages.values() if s.final}
+from reviewflow.engine.lint.stagegraph import (  # noqa: F401  (re-exported for the conformance rules)
+    Edge,
+    edges,
+    final_ids,
+    initial_ids,
+    path_avoiding,
+    reachable,
+    successors,
+)
 
 
 def graph_of(ctx: LintContext) -> dict[str, list[Edge]]:
@@ -360,3 +291,103 @@ def several_gates_at_stage(ctx: LintContext) -> Iterator[Problem]:
                           gate.location, "give each gate its own stage")
         else:
             first[gate.at] = gate.id
+
+
+@rule("P212", "free-event-unscoped", Severity.WARNING,
+      "An event that no transition or task names has no scope (`anytime` or `when`).")
+def free_event_unscoped(ctx: LintContext) -> Iterator[Problem]:
+    """An event that no stage names (in a transition or as a task's `done_by`) moves nothing; unless it is
+    scoped it may be recorded in every non-final stage, before the case has reached the point where it
+    makes sense (a Panel response before any notification, action monitoring before an action exists).
+    Say where it belongs: `anytime: true` (every open stage, on purpose) or a `when:` guard.
+
+    Fix: add `when: 'recorded(<the event it follows>)'` (or another guard), or `anytime: true`.
+
+    Passing::
+
+        events:
+          action_progress_monitored: {title: Progress monitored, by: [subgroup], repeat: true,
+                                      when: 'recorded(improvement_actions_agreed)'}
+
+    Failing::
+
+        events:
+          action_progress_monitored: {title: Progress monitored, by: [subgroup], repeat: true}
+    """
+    process = ctx.process
+    named = {t.event for s in process.stages.values() for t in s.transitions}
+    named |= {t.done_by for s in process.stages.values() for t in s.tasks}
+    for event in process.events.values():
+        if event.id in named or event.anytime or event.when is not None or event.id == process.opens_with:
+            continue
+        yield Problem(f"event {event.id} is named by no transition or task and has no scope: it may be recorded "
+                      "in every open stage", event.location,
+                      f"add `when: 'recorded(...)'` saying what {event.id} follows, or `anytime: true`")
+
+
+@rule("P213", "notified-by-not-notified", Severity.ERROR,
+      "A gate option's `notified_by` names a recipient the option does not notify.")
+def notified_by_not_notified(ctx: LintContext) -> Iterator[Problem]:
+    """`notified_by: {recipient: event}` says which event tells each recipient of `notify`; a recipient not
+    in `notify` is owed nothing, so the entry is a mistake (usually a misspelt role).
+
+    Fix: add the recipient to `notify`, or correct its name.
+
+    Passing::
+
+        options: {local_cspr: {title: CSPR, to: cspr, notify: [national_panel, ofsted],
+                               notified_by: {national_panel: commissioning_notified, ofsted: commissioning_notified}}}
+
+    Failing::
+
+        options: {local_cspr: {title: CSPR, to: cspr, notify: [national_panel],
+                               notified_by: {ofsted: commissioning_notified}}}
+    """
+    for gate in ctx.process.gates.values():
+        for option in gate.options:
+            for recipient in option.notified_by:
+                if recipient not in option.notify:
+                    yield Problem(f"gate {gate.id} option {option.id}: notified_by names {recipient}, which the "
+                                  "option does not notify", option.location,
+                                  f"notify: [{', '.join(option.notify)}]; add {recipient} there or correct the name")
+
+
+@rule("P214", "option-sets-bad-value", Severity.ERROR,
+      "A gate option's `sets` gives a field a value the field cannot hold.")
+def option_sets_bad_value(ctx: LintContext) -> Iterator[Problem]:
+    """A decision fixes fields with `sets: {field: value}` (or a list of values); each value must fit the
+    field: one of an enum's `values`, true/false for a bool, a whole number for an int, text for text.
+
+    Fix: use one of the field's values (the hint lists them), or add the value to the field.
+
+    Passing::
+
+        options: {local_cspr: {title: CSPR, to: cspr, sets: {review_type: local_cspr}}}
+
+    Failing::
+
+        options: {local_cspr: {title: CSPR, to: cspr, sets: {review_type: local_review}}}
+    """
+    fields = ctx.process.fields
+    for gate in ctx.process.gates.values():
+        for option in gate.options:
+            for name, values in option.sets.items():
+                f = fields.get(name)
+                if f is None:
+                    continue  # R104
+                bad = [v for v in values if not _fits(f.type, f.values, v)]
+                if bad:
+                    allowed = f"values: {', '.join(f.values)}" if f.values else f"a {f.type} value"
+                    yield Problem(f"gate {gate.id} option {option.id} sets {name} to "
+                                  f"{', '.join(map(str, bad))}, which {name} cannot hold", option.location,
+                                  allowed)
+
+
+def _fits(kind: str, allowed: tuple[str, ...], value: object) -> bool:
+    if kind in ("enum", "list"):
+        return isinstance(value, str) and (not allowed or value in allowed)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)

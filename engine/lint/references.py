@@ -45,10 +45,24 @@ def _role_refs(process: Process) -> Iterator[tuple[str, str, Location]]:
     for power in ("extend", "pause", "waive"):
         for who in getattr(process.deadline_authority, power):
             yield who, f"deadline_authority.{power}", process.location
+    for gate in process.gates.values():
+        if gate.reconsider is not None:
+            for who in gate.reconsider.by:
+                yield who, f"gate {gate.id} reconsider.by", _at(gate.reconsider.location, gate.location)
+    for hold in process.holds.values():
+        for who in hold.by:
+            yield who, f"hold {hold.id} by", hold.location
+
+
+def _at(location: Location, fallback: Location) -> Location:
+    return location if location.line else fallback
+
+
+CITED_SECTIONS = ("roles", "events", "stages", "deadlines", "gates", "holds")
 
 
 def _citations(process: Process) -> Iterator[tuple[Citation, str, Location]]:
-    for section in ("roles", "events", "stages", "deadlines", "gates"):
+    for section in CITED_SECTIONS:
         elements = getattr(process, section)
         for element in elements.values():
             if element.cite is not None:
@@ -90,10 +104,12 @@ def unknown_role(ctx: LintContext) -> Iterator[Problem]:
                               did_you_mean(role.replaces, ctx.base.roles))
 
 
-@rule("R102", "unknown-event", Severity.ERROR, "A transition, task or `opens_with` names an undefined event.")
+@rule("R102", "unknown-event", Severity.ERROR,
+      "A transition, task, `opens_with`, `notified_by`, `reconsider` or hold names an undefined event.")
 def unknown_event(ctx: LintContext) -> Iterator[Problem]:
-    """Transitions (`on: - event:`), a task's `done_by` and `opens_with` must name an event under
-    `events:`. (Deadline anchors and `met_by` are checked by D301 and D302.)
+    """Transitions (`on: - event:`), a task's `done_by`, `opens_with`, a gate option's `notified_by`, a
+    hold's `blocks` and a gate's `reconsider.prompted_by` (which may also name `<gate>.decided`) must name
+    an event under `events:`. (Deadline anchors and `met_by` are checked by D301 and D302.)
 
     Fix: correct the spelling (the hint names the nearest event) or define the event.
 
@@ -125,6 +141,22 @@ def unknown_event(ctx: LintContext) -> Iterator[Problem]:
     if opens_with is not None and opens_with not in events:
         yield Problem(unknown("event", opens_with, "opens_with"), ctx.process.location,
                       did_you_mean(opens_with, events))
+    for gate in ctx.process.gates.values():
+        for option in gate.options:
+            for recipient, name in option.notified_by.items():
+                if name not in events:
+                    yield Problem(unknown("event", name, f"gate {gate.id} option {option.id} notified_by {recipient}"),
+                                  option.location, did_you_mean(name, events))
+        if gate.reconsider is not None:
+            for name in gate.reconsider.prompted_by:
+                if name not in ctx.event_names:
+                    yield Problem(unknown("event", name, f"gate {gate.id} reconsider.prompted_by"),
+                                  _at(gate.reconsider.location, gate.location), did_you_mean(name, ctx.event_names))
+    for hold in ctx.process.holds.values():
+        for name in hold.blocks:
+            if name not in events:
+                yield Problem(unknown("event", name, f"hold {hold.id} blocks"), hold.location,
+                              did_you_mean(name, events))
 
 
 @rule("R103", "unknown-stage", Severity.ERROR, "A transition, gate or gate option names an undefined stage.")
@@ -161,10 +193,11 @@ def unknown_stage(ctx: LintContext) -> Iterator[Problem]:
                               option.location, did_you_mean(option.to, stages))
 
 
-@rule("R104", "unknown-field", Severity.ERROR, "An event's `sets`/`may_set` or a task's `per` names an undefined field.")
+@rule("R104", "unknown-field", Severity.ERROR,
+      "An event's `sets`/`may_set`, a gate option's `sets` or a task's `per` names an undefined field.")
 def unknown_field(ctx: LintContext) -> Iterator[Problem]:
-    """Fields an event carries (`sets`, `may_set`) and the list a per-agency task runs over (`per`)
-    must be defined under `fields:`.
+    """Fields an event carries (`sets`, `may_set`), fields a decision fixes (a gate option's `sets`) and
+    the list a per-agency task runs over (`per`) must be defined under `fields:`.
 
     Fix: correct the spelling (the hint names the nearest field) or define the field.
 
@@ -184,6 +217,12 @@ def unknown_field(ctx: LintContext) -> Iterator[Problem]:
                 if name not in fields:
                     yield Problem(unknown("field", name, f"event {event.id} {key}"), event.location,
                                   did_you_mean(name, fields))
+    for gate in ctx.process.gates.values():
+        for option in gate.options:
+            for name in option.sets:
+                if name not in fields:
+                    yield Problem(unknown("field", name, f"gate {gate.id} option {option.id} sets"),
+                                  option.location, did_you_mean(name, fields))
     for stage in ctx.process.stages.values():
         for task in stage.tasks:
             if task.per not in fields:
@@ -273,3 +312,64 @@ def missing_citation(ctx: LintContext) -> Iterator[Problem]:
             yield Problem(f"{section}.{element.id} is mandatory or locked but cites no source", element.location,
                           "add `cite: {source: ..., section: ..., basis: LAW|WT|PANEL|LOCAL}` saying where "
                           "the duty comes from")
+
+
+@rule("R108", "uncited-element", Severity.WARNING, "Elements written in this file cite no source.")
+def uncited_element(ctx: LintContext) -> Iterator[Problem]:
+    """Every statutory or local step should say where it comes from: each role, event, non-final stage,
+    deadline, gate and hold written in this file (a local definition: added or changed here, and without
+    a citation inherited from its base) should carry `cite:`. Reported once per file, naming them all.
+
+    Fix: add `cite: {source: <key of sources>, section: ..., basis: LAW|WT|PANEL|LOCAL}` to each; where the
+    source says nothing, cite what the step rests on and record the choice in `notes:`.
+
+    Passing::
+
+        events:
+          notified_panel: {title: Panel notified, by: [local_authority],
+                           cite: {source: WT, section: "ch. 5", basis: LAW}}
+
+    Failing::
+
+        events:
+          notified_panel: {title: Panel notified, by: [local_authority]}
+    """
+    own_file = ctx.process_location.file
+    counted, missing = 0, []
+    for section in CITED_SECTIONS:
+        for element in getattr(ctx.process, section).values():
+            if section == "stages" and element.final:
+                continue
+            if element.location.file not in (own_file, NOWHERE.file):
+                continue  # inherited: the base's concern
+            counted += 1
+            if element.cite is None:
+                missing.append(f"{section}.{element.id}")
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        yield Problem(f"{len(missing)} of {counted} elements written here cite no source: {shown}",
+                      ctx.process_location,
+                      "add `cite: {source: ..., section: ..., basis: LAW|WT|PANEL|LOCAL}` to each; the bundled "
+                      "definitions cite a seed file and section for every statutory or local step")
+
+
+@rule("R109", "unknown-deadline", Severity.ERROR, "A hold pauses a deadline that is not defined.")
+def unknown_deadline(ctx: LintContext) -> Iterator[Problem]:
+    """The deadlines a hold `pauses` must be defined under `deadlines:`.
+
+    Fix: correct the spelling (the hint names the nearest deadline) or define the deadline.
+
+    Passing::
+
+        holds: {inquest: {title: Inquest, by: [partners], pauses: [review_target], blocks: [published]}}
+
+    Failing::
+
+        holds: {inquest: {title: Inquest, by: [partners], pauses: [review_targt], blocks: [published]}}
+    """
+    deadlines = ctx.process.deadlines
+    for hold in ctx.process.holds.values():
+        for name in hold.pauses:
+            if name not in deadlines:
+                yield Problem(unknown("deadline", name, f"hold {hold.id} pauses"), hold.location,
+                              did_you_mean(name, deadlines))

@@ -58,6 +58,10 @@ def explanation_text(view: DeadlineView) -> str:
     if e.get("citation"):
         lines.append(f"Source: {e['citation']}")
     lines.append(f"Weight: {e['weight']}")
+    if e.get("met_by"):
+        lines.append(f"Met by: {' or '.join(e['met_by'])}")
+    if e.get("ruling"):
+        lines.append(f"Ruling: {e['ruling']}")
     lines.append(_counted_from(e["anchor"], view.anchor_recorded_by))
     lines.append(f"Method: {e['method']}")
     if e.get("counted"):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from reviewflow.engine.service import CaseView
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-OPEN_STATUSES = ("pending", "due_soon", "overdue", "extended", "paused")
+OPEN_STATUSES = ("pending", "due_soon", "overdue", "extended", "paused")  # as engine.cases.deadlines
 STATUS_TEXT = {
     "pending": "pending",
     "due_soon": "DUE SOON",
@@ -27,6 +27,8 @@ STATUS_TEXT = {
     "paused": "paused",
     "met": "met",
     "met_late": "met late",
+    "early": "EARLY",
+    "closed": "closed (not met)",
     "waived": "waived",
     "not_applicable": "n/a",
 }
@@ -93,6 +95,10 @@ def allowed_lines(actions: Sequence[Mapping[str, Any]]) -> list[str]:
             out.append(f"record {name}{agencies}{who}")
         elif kind in ("recommend", "decide"):
             out.append(f"{kind} {name} {'|'.join(a['options'])}{who}")
+        elif kind == "reconsider":
+            out.append(f"reconsider {name} --prompted-by SEQ|EVENT --reason TEXT{who}")
+        elif kind in ("hold", "hold-review", "hold-end"):
+            out.append(f"{kind} {name}{who}")
         elif kind in ("extend", "pause", "resume", "waive"):
             controls.setdefault((name, by), []).append(kind)
         elif kind == "note":
@@ -179,10 +185,54 @@ def show_text(view: CaseView) -> str:
                         for t in tasks])
     owed = [n for n in s.get("notifications") or [] if n["status"] == "open"]
     if owed:
-        lines += ["", "Notifications owed (close with `case note … --notified RECIPIENT`):"]
+        lines += ["", "Notifications owed (done by the event named, or `case note … --notified RECIPIENT`):"]
         lines += [f"  {role_text(n['recipient'], view.role_titles)}, since {n['since']} "
-                  f"({n['gate']} → {n['option']}){': ' + n['note'] if n.get('note') else ''}" for n in owed]
+                  f"({n['gate']} → {n['option']})"
+                  + (f", done by recording {n['discharged_by']}" if n.get("discharged_by") else "")
+                  + (f": {n['note']}" if n.get("note") else "") for n in owed]
+    lines += hold_lines(s.get("holds") or [])
+    lines += publication_lines(s.get("publication"))
     return "\n".join(lines)
+
+
+def hold_lines(holds: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Active holds first (what each pauses and blocks, and its review date), then ended ones."""
+    if not holds:
+        return []
+    lines = ["", "Holds:"]
+    for h in sorted(holds, key=lambda h: not h["active"]):
+        span = f"since {day(h['started'])}" if h["active"] else f"{h['started']} to {h['ended']}"
+        text = f"  {h['title']} [{h['kind']}] {'ACTIVE ' if h['active'] else ''}{span}"
+        if h["active"]:
+            text += f", review {day(h['review_on'])}" if h.get("review_on") else ", no review date set"
+            effects = []
+            if h["pauses"]:
+                effects.append(f"pauses {', '.join(h['pauses'])}")
+            if h["blocks"]:
+                effects.append(f"blocks {', '.join(h['blocks'])}")
+            text += f" ({'; '.join(effects) or 'pauses and blocks nothing'})"
+        lines.append(f"{text}: {h['reason']}")
+    return lines
+
+
+def publication_lines(record: Mapping[str, Any] | None) -> list[str]:
+    if not record or not (record.get("planned_date") or record.get("items") or record.get("disclosures")):
+        return []
+    lines = ["", "Publication:"]
+    if record.get("planned_date") and not record.get("items"):
+        lines.append(f"  planned for {day(record['planned_date'])}")
+    for item in record.get("items") or []:
+        text = f"  {item['what']} published {day(item['online_from'])}"
+        if item.get("where"):
+            text += f" at {item['where']}"
+        if item.get("taken_down"):
+            text += f"; taken down {day(item['taken_down'])} (available on request)"
+        elif item.get("online_until"):
+            text += f"; online until {day(item['online_until'])}"
+        lines.append(text)
+    for d in record.get("disclosures") or []:
+        lines.append(f"  disclosed on request {day(d['at'])}" + (f": {d['what']}" if d.get("what") else ""))
+    return lines
 
 
 def _heading_lines(s: Mapping[str, Any], roles: Mapping[str, str]) -> list[str]:
@@ -236,11 +286,32 @@ def _deadline_lines(ref: str, deadlines: Sequence[Mapping[str, Any]]) -> list[st
 
 
 def gate_state_text(g: Mapping[str, Any]) -> str:
+    text = _reconsidered_text(g)
     if g["status"] == "decided":
-        text = f"decided {g['outcome']} on {g['decided_at']}"
+        text += f"decided {g['outcome']} on {g['decided_at']}"
         if g.get("settled_by") == "dispute":
             text += f" (dispute settled by {g['dispute_decided_by']})"
+        if g.get("recommendation_kind") == "advisory" and g.get("recommendation"):
+            r = g["recommendation"]
+            text += f"; {r['by']} advised {r['option']} on {r['at']}"
         return text
+    return text + _open_gate_text(g)
+
+
+def _reconsidered_text(g: Mapping[str, Any]) -> str:
+    """'was X on DATE, reconsidered on DATE (prompted by EVENT N): ' for each superseded round."""
+    parts = []
+    for past in g.get("history") or []:
+        parts.append(f"was {past['outcome']} on {past['decided_at']}")
+    reopened = g.get("reopened")
+    if reopened:
+        prompt = reopened["prompted_by"]
+        parts.append(f"reconsidered on {reopened['at']} (prompted by {prompt['event']}, event {prompt['seq']}: "
+                     f"{reopened['reason']})")
+    return ("; ".join(parts) + "; now ") if parts else ""
+
+
+def _open_gate_text(g: Mapping[str, Any]) -> str:
     text = GATE_STATUS_TEXT.get(g["status"], g["status"])
     if g.get("recommendation"):
         r = g["recommendation"]
@@ -259,7 +330,9 @@ def gate_state_text(g: Mapping[str, Any]) -> str:
 
 _VERBS = {"opened": "opened", "recorded": "recorded", "recommended": "recommended on", "decided": "decided",
           "dispute_decided": "settled the dispute on", "extended": "extended", "paused": "paused",
-          "resumed": "resumed", "waived": "waived", "corrected": "corrected", "noted": "noted"}
+          "resumed": "resumed", "waived": "waived", "corrected": "corrected", "noted": "noted",
+          "reopened": "re-opened the decision", "hold_started": "started the hold", "hold_reviewed": "reviewed the hold",
+          "hold_ended": "ended the hold"}
 
 
 def write_text(report: WriteReport) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewflow.engine.definition.model import Deadline, Gate, Process, Stage
+from reviewflow.engine.definition.model import Deadline, Gate, Hold, Process, Stage
 from reviewflow.engine.render.process_view import chair_text, citation_text, stage_order
 
 
@@ -39,7 +39,9 @@ def _deadline_line(process: Process, deadline: Deadline) -> str:
     if rule.n == 1 and not rule.is_window:
         unit = unit.rstrip("s")
     anchor = _in_sentence(_event_title(process, rule.anchor))
-    if rule.is_window:
+    if rule.fixed is not None:
+        when = f"by {rule.fixed.isoformat()} (a fixed date)"
+    elif rule.is_window:
         when = f"between {rule.n} and {rule.n_to} {unit} after {anchor}"
     else:
         when = f"{rule.n} {unit} {rule.direction} {anchor}"
@@ -51,6 +53,11 @@ def _deadline_line(process: Process, deadline: Deadline) -> str:
         line += f" Applies when `{deadline.applies_when.source}`."
     if deadline.escalate_to:
         line += f" Escalate to {_role_title(process, deadline.escalate_to)}."
+    held = [h.title for h in process.holds.values() if deadline.id in h.pauses]
+    if held:
+        line += f" Paused while a hold is active: {', '.join(held)}."
+    if deadline.ruling:
+        line += f" Ruling: {deadline.ruling}"
     cite = citation_text(process, deadline.cite)
     if cite:
         line += f" *Source: {cite}*"
@@ -62,7 +69,9 @@ def _gate_section(process: Process, gate: Gate) -> list[str]:
     if gate.question:
         lines.append(f"- Question: {gate.question}")
     if gate.recommended_by:
-        lines.append(f"- Recommended by: {_role_title(process, gate.recommended_by)}")
+        advisory = (" (advisory: the decision need not wait for it, and it may come afterwards)"
+                    if gate.recommendation == "advisory" else "")
+        lines.append(f"- Recommended by: {_role_title(process, gate.recommended_by)}{advisory}")
     decider = _role_title(process, gate.decided_by)
     if gate.rule == "all":
         members = process.roles.get(gate.decided_by)
@@ -78,6 +87,10 @@ def _gate_section(process: Process, gate: Gate) -> list[str]:
         lines.append("- Whoever recommends may not also decide")
     if gate.rationale_required:
         lines.append("- A written rationale is required")
+    if gate.reconsider is not None:
+        prompts = " or ".join(f"*{_event_title(process, e)}*" for e in gate.reconsider.prompted_by)
+        lines.append(f"- Can be reconsidered by {_roles(process, list(gate.reconsider.by))} when prompted by "
+                     f"{prompts} (`case reconsider`); the first decision stays in the history")
     for criterion in gate.criteria:
         lines.append(f"- Criterion: {criterion}")
     lines.append("- Options:")
@@ -89,6 +102,11 @@ def _gate_section(process: Process, gate: Gate) -> list[str]:
             text += f"; notify {_roles(process, list(option.notify))}"
             if option.notify_note:
                 text += f" ({option.notify_note})"
+            done = sorted({e for e in option.notified_by.values()})
+            if done:
+                text += "; done by recording " + " / ".join(f"*{_event_title(process, e)}*" for e in done)
+        for field_id, values in option.sets.items():
+            text += f"; sets {field_id} to {' or '.join(map(str, values))}"
         lines.append(text)
     cite = citation_text(process, gate.cite)
     if cite:
@@ -152,7 +170,14 @@ def _process_sections(p: Process) -> list[str]:
     anytime = [e for e in p.events.values() if e.anytime]
     if anytime:
         lines.extend(["## At any time", ""])
-        lines.extend(f"- *{e.title}* ({_roles(p, list(e.by))})" for e in anytime)
+        lines.extend(f"- *{e.title}* ({_roles(p, list(e.by))})" + (f", once `{e.when.source}`" if e.when else "")
+                     for e in anytime)
+        lines.append("")
+    if p.holds:
+        lines.extend(["## Holds", "", "A hold is started, reviewed and ended with `case hold`, `case hold-review` and "
+                      "`case hold-end`. While it is active the deadlines it pauses stand still and the steps it "
+                      "blocks are refused; everything else (learning, interim action) goes on.", ""])
+        lines.extend(_hold_line(p, h) for h in p.holds.values())
         lines.append("")
     return lines
 
@@ -181,6 +206,8 @@ def guide_markdown(process: Process) -> str:
         facts.append(f"extends `{p.extends}`")
     if p.effective_from:
         facts.append(f"effective from {p.effective_from.isoformat()}")
+    if p.effective_to:
+        facts.append(f"to {p.effective_to.isoformat()}")
     lines.extend([" · ".join(facts), ""])
     if p.description:
         lines.extend([p.description.strip(), ""])
@@ -203,3 +230,20 @@ def guide_markdown(process: Process) -> str:
             lines.append(f"- **{source.id}**: {source.title}" + (f" — {where}" if where else ""))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _hold_line(process: Process, hold: Hold) -> str:
+    line = f"- **{hold.title}** (started by {_roles(process, list(hold.by))})"
+    if hold.pauses:
+        line += "; pauses " + ", ".join(process.deadlines[d].title if d in process.deadlines else d
+                                        for d in hold.pauses)
+    if hold.blocks:
+        line += "; blocks " + ", ".join(_in_sentence(_event_title(process, e)) for e in hold.blocks)
+    if not hold.pauses and not hold.blocks:
+        line += "; recorded and reviewed, pauses and blocks nothing"
+    if hold.description:
+        line += f". {hold.description.strip()}"
+    cite = citation_text(process, hold.cite)
+    if cite:
+        line += f" *Source: {cite}*"
+    return line

@@ -73,6 +73,7 @@ def rule_json(rule: DeadlineRule) -> dict[str, Any]:
         "direction": rule.direction,
         "anchor": rule.anchor,
         "roll": rule.roll,
+        "date": rule.fixed.isoformat() if rule.fixed else None,
         "text": rule.describe(),
     }
 
@@ -129,26 +130,35 @@ def process_json(process: Process) -> dict[str, Any]:
         ],
         "events": [
             {"id": e.id, "title": e.title, "by": list(e.by), "sets": list(e.sets), "per_agency": e.per_agency,
-             "anytime": e.anytime, "planned": e.planned, "repeat": e.repeat, "citation": citation_json(p, e.cite)}
+             "anytime": e.anytime, "planned": e.planned, "repeat": e.repeat,
+             "when": e.when.source if e.when else None, "publication": e.publication,
+             "citation": citation_json(p, e.cite)}
             for e in p.events.values()
         ],
         "stages": [_stage_json(p, p.stages[i]) for i in stage_order(p)],
         "deadlines": [
             {"id": d.id, "title": d.title, "rule": rule_json(d.rule), "met_by": list(d.met_by),
              "weight": d.weight.value, "applies_when": d.applies_when.source if d.applies_when else None,
-             "escalate_to": d.escalate_to, "mandatory": d.mandatory, "citation": citation_json(p, d.cite)}
+             "escalate_to": d.escalate_to, "mandatory": d.mandatory, "ruling": d.ruling,
+             "citation": citation_json(p, d.cite)}
             for d in p.deadlines.values()
         ],
         "gates": [
             {"id": g.id, "title": g.title, "at": g.at, "question": g.question, "criteria": list(g.criteria),
-             "recommended_by": g.recommended_by, "decided_by": g.decided_by, "rule": g.rule,
+             "recommended_by": g.recommended_by, "recommendation": g.recommendation,
+             "decided_by": g.decided_by, "rule": g.rule,
+             "reconsider": ({"by": list(g.reconsider.by), "prompted_by": list(g.reconsider.prompted_by)}
+                            if g.reconsider else None),
              "dispute": g.dispute.decided_by if g.dispute else None,
              "separation_of_duties": g.separation_of_duties, "rationale_required": g.rationale_required,
              "options": [{"id": o.id, "title": o.title, "to": o.to, "notify": list(o.notify),
-                          "notify_note": o.notify_note} for o in g.options],
+                          "notify_note": o.notify_note, "notified_by": dict(o.notified_by),
+                          "sets": {k: list(v) for k, v in o.sets.items()}} for o in g.options],
              "citation": citation_json(p, g.cite)}
             for g in p.gates.values()
         ],
+        "holds": [{"id": h.id, "title": h.title, "by": list(h.by), "pauses": list(h.pauses),
+                   "blocks": list(h.blocks), "citation": citation_json(p, h.cite)} for h in p.holds.values()],
         "deviations": [{"item": d.item, "reason": d.reason, "approved_by": d.approved_by} for d in p.deviations],
     }
 

@@ -13,7 +13,7 @@ from typing import Any
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity, did_you_mean
-from reviewflow.engine.scenarios.model import DEADLINE_KINDS, GATE_KINDS, STEP_KINDS, _escape
+from reviewflow.engine.scenarios.model import DEADLINE_KINDS, GATE_KINDS, HOLD_KINDS, STEP_KINDS, _escape
 
 CODES: dict[str, CodeInfo] = {
     info.code: info
@@ -30,10 +30,11 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("T710", "scenario-unknown-task", Severity.ERROR, "An expectation names a task the definition does not have."),
         CodeInfo("T711", "scenario-invalid-definition", Severity.ERROR, "The process the scenario runs under does not load."),
         CodeInfo("T712", "scenario-extend-amount", Severity.ERROR, "An extend step needs exactly one of `to` and `working_days`."),
-        CodeInfo("T713", "scenario-step-kind", Severity.ERROR, "A step must be exactly one of record, recommend, decide, extend, pause, resume, waive, expect."),
+        CodeInfo("T713", "scenario-step-kind", Severity.ERROR, "A step must be exactly one of record, recommend, decide, reconsider, extend, pause, resume, waive, hold, hold_review, hold_end, expect."),
         CodeInfo("T714", "scenario-date-order", Severity.WARNING, "An action dated before the case opened."),
         CodeInfo("T715", "scenario-window-order", Severity.ERROR, "A window expectation whose `from` is after its `to`."),
         CodeInfo("T716", "scenario-runs-on-bundled", Severity.WARNING, "A workspace scenario runs against a bundled definition, not one of the workspace's."),
+        CodeInfo("T717", "scenario-unknown-hold", Severity.ERROR, "A hold step or expectation names a hold the definition does not have."),
     )
 }
 
@@ -56,7 +57,7 @@ def date_pointers(data: Mapping[str, Any]) -> Iterable[str]:
     for index, step in enumerate(data.get("steps") or []):
         if not isinstance(step, Mapping):
             continue
-        for key in ("at", "as_of", "planned_date", "to"):
+        for key in ("at", "as_of", "planned_date", "to", "review_on", "online_until"):
             if key in step:
                 yield f"/steps/{index}/{key}"
         expect = step.get("expect")
@@ -80,6 +81,14 @@ def date_pointers(data: Mapping[str, Any]) -> Iterable[str]:
                 for key in ("due", "done_at"):
                     if spec.get(key) is not None:
                         yield f"{base}/{key}"
+            for hold_id, spec in (expect.get("holds") or {}).items():
+                for key in ("review_on", "ended"):
+                    if isinstance(spec, Mapping) and spec.get(key) is not None:
+                        yield f"/steps/{index}/expect/holds/{_escape(hold_id)}/{key}"
+            publication = expect.get("publication")
+            for key in ("planned_date", "online_from", "taken_down"):
+                if isinstance(publication, Mapping) and publication.get(key) is not None:
+                    yield f"/steps/{index}/expect/publication/{key}"
 
 
 def _get(data: Any, pointer: str) -> Any:
@@ -138,7 +147,7 @@ def check_against_process(data: Mapping[str, Any], process: Process, locate: Loc
     deadlines = set(process.deadlines)
     stages = set(process.stages)
     tasks = {task.id for stage in process.stages.values() for task in stage.tasks}
-    doable = events | gates | set(allowed_names)
+    doable = events | gates | set(process.holds) | set(allowed_names)
 
     def unknown(code_id: str, what: str, name: Any, pool: set[str], location: Location) -> None:
         if isinstance(name, str) and name not in pool:
@@ -174,9 +183,16 @@ def check_against_process(data: Mapping[str, Any], process: Process, locate: Loc
                                          locate(f"{pointer}/option"), did_you_mean(step["option"], options)))
         elif kind in DEADLINE_KINDS:
             unknown("T705", "deadline", target, deadlines, where)
+        elif kind in HOLD_KINDS:
+            unknown("T717", "hold", target, set(process.holds), where)
         elif kind == "expect":
             _check_expectation(step["expect"], f"{pointer}/expect", unknown, locate, locate_key,
                                stages, doable, deadlines, tasks, fields)
+            for gate_id in (step["expect"].get("gates") or {}):
+                unknown("T703", "gate", gate_id, gates, locate_key(f"{pointer}/expect/gates/{_escape(gate_id)}"))
+            for hold_id in (step["expect"].get("holds") or {}):
+                unknown("T717", "hold", hold_id, set(process.holds),
+                        locate_key(f"{pointer}/expect/holds/{_escape(hold_id)}"))
     return problems
 
 
@@ -191,13 +207,13 @@ def _check_expectation(body: Mapping[str, Any], base: str, unknown: Callable[...
             verb, _, name = str(item).partition(" ")
             if not name:
                 unknown("T702", "event or gate", verb, doable, where)
-            elif verb in ("record", "recommend", "decide"):
-                unknown("T702", "event or gate", name, doable, where)
+            elif verb in ("record", "recommend", "decide", "reconsider", "hold", "hold-review", "hold-end"):
+                unknown("T702", "event, gate or hold", name, doable, where)
             elif verb in ("extend", "pause", "resume", "waive"):
                 unknown("T705", "deadline", name, deadlines, where)
             else:
-                unknown("T702", "action", verb, {"record", "recommend", "decide", "extend", "pause",
-                                                  "resume", "waive"}, where)
+                unknown("T702", "action", verb, {"record", "recommend", "decide", "reconsider", "extend", "pause",
+                                                  "resume", "waive", "hold", "hold-review", "hold-end"}, where)
     for position, name in enumerate(body.get("tasks_open") or []):
         task_id = str(name).split("/", 1)[0]
         unknown("T710", "task", task_id, tasks, locate(f"{base}/tasks_open/{position}"))

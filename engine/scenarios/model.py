@@ -1,7 +1,8 @@
 """Scenario values: a scenario file, once it has passed its schema, as frozen dataclasses.
 
 A scenario opens one case under one process definition, then runs `steps` in order. A step is an
-action (record, recommend, decide, extend, pause, resume, waive) or an `expect:` check at a date.
+action (record, recommend, decide, reconsider, extend, pause, resume, waive, hold, hold_review,
+hold_end) or an `expect:` check at a date.
 Every element keeps the `Location` it was written at, so a failed expectation points back to its line.
 The format is documented in docs/scenarios.md; its structure is schemas/scenario.schema.json.
 """
@@ -16,10 +17,12 @@ from typing import Any
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.errors import Location
 
-ACTION_KINDS: tuple[str, ...] = ("record", "recommend", "decide", "extend", "pause", "resume", "waive")
+ACTION_KINDS: tuple[str, ...] = ("record", "recommend", "decide", "reconsider", "extend", "pause", "resume", "waive",
+                                 "hold", "hold_review", "hold_end")
 STEP_KINDS: tuple[str, ...] = (*ACTION_KINDS, "expect")
-GATE_KINDS = frozenset({"recommend", "decide"})
+GATE_KINDS = frozenset({"recommend", "decide", "reconsider"})
 DEADLINE_KINDS = frozenset({"extend", "pause", "resume", "waive"})
+HOLD_KINDS = frozenset({"hold", "hold_review", "hold_end"})
 
 DEFAULT_REF = "SCENARIO-1"
 DEFAULT_PSEUDONYM = "Child A"
@@ -66,6 +69,11 @@ class Action:
     to: date | None = None
     working_days: int | None = None
     location: Location = Location("<unknown>")
+    prompted_by: int | str | None = None  # reconsider
+    review_on: date | None = None  # hold, hold_review
+    what: str | None = None  # publication events
+    where: str | None = None
+    online_until: date | None = None
 
     def describe(self) -> str:
         text = f"{self.kind} {self.target}"
@@ -81,10 +89,11 @@ class Check:
     """One thing an expectation checks: `what` names it (e.g. "deadline rapid_review due")."""
 
     what: str
-    key: str  # stage | closed | outcome | allowed | allowed_contains | not_allowed | tasks_open | field | deadline
+    key: str  # stage | closed | outcome | allowed | allowed_contains | not_allowed | tasks_open | field | deadline |
+    #           task | gate | hold | notifications_open | publication
     expected: Any
     location: Location
-    deadline: str | None = None  # the deadline id (key "deadline") or TASK/AGENCY (key "task")
+    deadline: str | None = None  # the deadline, gate or hold id, or TASK/AGENCY (key "task")
     attribute: str | None = None  # deadline attribute or field id
 
 
@@ -180,6 +189,11 @@ def _action(raw: Mapping[str, Any], index: int, pointer: str, locate: Locate, lo
         to=_date(raw.get("to")),
         working_days=raw.get("working_days"),
         location=locate_key(f"{pointer}/{kind}"),
+        prompted_by=raw.get("prompted_by"),
+        review_on=_date(raw.get("review_on")),
+        what=raw.get("what"),
+        where=raw.get("where"),
+        online_until=_date(raw.get("online_until")),
     )
 
 
@@ -198,7 +212,7 @@ def _expectation(raw: Mapping[str, Any], index: int, pointer: str, locate: Locat
         add("closed", "closed", body["closed"], "closed")
     if "outcome" in body:
         add("outcome", "outcome", body["outcome"], "outcome")
-    for key in ("allowed", "allowed_contains", "not_allowed", "tasks_open"):
+    for key in ("allowed", "allowed_contains", "not_allowed", "tasks_open", "notifications_open"):
         if key in body:
             add(key, key.replace("_", " "), list(body[key]), key)
     for field_id, value in (body.get("fields") or {}).items():
@@ -228,6 +242,7 @@ def _expectation(raw: Mapping[str, Any], index: int, pointer: str, locate: Locat
                 deadline=task_key,
                 attribute=attribute,
             ))
+    checks.extend(_decision_checks(body, base, locate_key))
     return Expectation(
         as_of=_date(body.get("as_of")),
         checks=tuple(checks),
@@ -235,6 +250,25 @@ def _expectation(raw: Mapping[str, Any], index: int, pointer: str, locate: Locat
         note=raw.get("note"),
         location=locate_key(f"{pointer}/expect"),
     )
+
+
+def _decision_checks(body: Mapping[str, Any], base: str, locate_key: Locate) -> list[Check]:
+    """The gates, holds and publication expectations of an `expect:` body."""
+    checks: list[Check] = []
+    for section, key, dated in (("gates", "gate", ()), ("holds", "hold", ("review_on", "ended"))):
+        for element_id, spec in (body.get(section) or {}).items():
+            for attribute, value in spec.items():
+                checks.append(Check(
+                    what=f"{key} {element_id} {attribute.replace('_', ' ')}", key=key,
+                    expected=_date(value) if attribute in dated else value,
+                    location=locate_key(f"{base}/{section}/{_escape(element_id)}/{attribute}"),
+                    deadline=element_id, attribute=attribute))
+    for attribute, value in (body.get("publication") or {}).items():
+        dated_value = attribute in ("planned_date", "online_from", "taken_down")
+        checks.append(Check(f"publication {attribute.replace('_', ' ')}", "publication",
+                            _date(value) if dated_value else value,
+                            locate_key(f"{base}/publication/{attribute}"), attribute=attribute))
+    return checks
 
 
 def _escape(token: str) -> str:

@@ -1,0 +1,62 @@
+"""The open-deadline projection of a case: what `reviewflow due` lists without replaying any case.
+
+Written in the same transaction as the case's events (`CaseService`), read by `CaseService.due`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from reviewflow.engine.calendar.rules import CalendarLike
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.deadlines import DEFAULT_DUE_SOON, OPEN_STATUSES, due_soon_days, open_status
+from reviewflow.engine.definition.model import Process
+from reviewflow.engine.store.types import DeadlineRow
+
+HOLD_ROW = "hold:"  # deadline_id prefix of a hold's review row in the projection
+TASK_WEIGHT, HOLD_WEIGHT = "task", "hold"
+
+
+def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
+    """The open-deadline projection of a case (what `due` lists without replaying): every open deadline,
+    every per-agency return still owed (TASK/AGENCY) and the review date of every active hold (hold:KIND).
+
+    A row's `status` is the part that does not depend on the day it is read: `paused`, `extended` or
+    `pending`. `due` works out overdue and due soon on its own `--as-of` (`CaseService.due`), by the rule
+    `case show` uses, so the projection is never stale. A closed case owes nothing more: its unmet
+    deadlines read as `closed` in `case show` and leave `due`."""
+    if case.is_closed:
+        return []
+    rows = []
+    for d in case.deadlines(as_of):
+        if d.status not in OPEN_STATUSES:
+            continue
+        base = "paused" if d.status == "paused" else "extended" if d.extensions else "pending"
+        rows.append(DeadlineRow(case.ref, d.id, d.title, d.due, d.window_start, d.weight, base, d.owner,
+                                d.escalate_to, d.citation))
+    for task in case.tasks(as_of):
+        if task.status in ("pending", "due_soon", "overdue"):
+            event = case.process.events.get(task.done_by)
+            rows.append(DeadlineRow(case.ref, f"{task.task}/{task.member}", f"{task.title} ({task.member})",
+                                    task.due, None, TASK_WEIGHT, "pending", event.by[0] if event else None,
+                                    None, None))
+    for hold in case.holds:
+        if hold.active:
+            definition = case.process.holds[hold.kind]
+            rows.append(DeadlineRow(case.ref, f"{HOLD_ROW}{hold.kind}", f"Review the hold: {hold.title}",
+                                    hold.review_on, None, HOLD_WEIGHT, "pending",
+                                    definition.by[0] if definition.by else None, None, None))
+    return rows
+
+
+def due_status(row: DeadlineRow, process: Process, calendar: CalendarLike, as_of: date) -> DeadlineRow:
+    """The row with its status on `as_of`, by the rule `case show` uses (engine.cases.deadlines.open_status):
+    due soon within the deadline's largest reminder (2 working days for returns, hold reviews and a
+    deadline with no reminder), overdue the day after its due date."""
+    if row.due is None:
+        return row
+    deadline = process.deadlines.get(row.deadline_id)
+    soon = due_soon_days(deadline) if deadline is not None else DEFAULT_DUE_SOON
+    status = open_status(calendar, row.due, as_of, soon, row.status == "paused", row.status == "extended")
+    return replace(row, status=status)
