@@ -13,15 +13,13 @@ Finding and loading the base (by id, through a registry) is the loader's job; th
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reviewflow.engine.definition.provenance import Origins, PathKey, copy_data
 from reviewflow.engine.definition.yamlio import Document
 from reviewflow.engine.errors import Location
-
-PathKey = tuple[str | int, ...]
 
 # Keys that describe the file itself: a local definition never inherits them from its base.
 # `effective_from` / `effective_to` are inherited: a local definition runs only while its base's edition is in
@@ -36,7 +34,7 @@ class Resolved:
 
     data: dict[str, Any]
     chain: tuple[Document, ...]
-    origins: Mapping[PathKey, Document]
+    origins: Origins[Document]
 
     @property
     def document(self) -> Document:
@@ -48,13 +46,10 @@ class Resolved:
 
     def origin(self, path: Sequence[str | int]) -> Document:
         """The document that wrote the value at `path` (or its nearest recorded ancestor)."""
-        key = tuple(path)
-        while key:
-            doc = self.origins.get(key)
-            if doc is not None:
-                return doc
-            key = key[:-1]
-        return self.chain[0]
+        if not path:
+            return self.chain[0]  # the root is the local file's, whoever wrote its keys
+        found = self.origins.nearest(tuple(path))
+        return found if found is not None else self.chain[0]
 
     def locate(self, path: Sequence[str | int]) -> Location:
         """Where the value at `path` of the resolved data was written."""
@@ -85,13 +80,13 @@ class Resolved:
 
 def resolve(document: Document, base: Resolved | None) -> Resolved:
     """Apply `document` over `base` (None: the document stands alone) and then the role replacements."""
-    origins: dict[PathKey, Document] = {}
     if base is None:
+        origins: Origins[Document] = Origins()
         data = _claim(document.data if isinstance(document.data, dict) else {}, (), document, origins)
         chain: tuple[Document, ...] = (document,)
     else:
-        origins.update(base.origins)
-        data = copy.deepcopy(base.data)
+        origins = base.origins.copy()
+        data = copy_data(base.data)
         local = document.data if isinstance(document.data, dict) else {}
         for key in LOCAL_ONLY_KEYS:
             data.pop(key, None)
@@ -107,14 +102,14 @@ def resolve(document: Document, base: Resolved | None) -> Resolved:
 
 
 def merge_patch(target: Any, patch: Any, path: PathKey, doc: Document,
-                origins: dict[PathKey, Document]) -> Any:
+                origins: Origins[Document]) -> Any:
     """RFC 7386 MergePatch(target, patch), recording `doc` as the origin of everything it writes."""
     if not isinstance(patch, dict) or _atomic(path):
         return _claim(patch, path, doc, origins)
     if not isinstance(target, dict):
         # A mapping replacing a scalar or list (or a new key): nothing of the old value survives.
-        _forget(path, origins)
-        origins[path] = doc
+        origins.forget(path)
+        origins.set(path, doc)
         target = {}
     result = dict(target)
     for key, value in patch.items():
@@ -142,10 +137,10 @@ def _atomic(path: PathKey) -> bool:
     return len(path) > 1 and path[-1] in _ATOMIC_KEYS
 
 
-def _claim(value: Any, path: PathKey, doc: Document, origins: dict[PathKey, Document]) -> Any:
+def _claim(value: Any, path: PathKey, doc: Document, origins: Origins[Document]) -> Any:
     """`value` replaces whatever was at `path`: it and all below it come from `doc` (nulls in mappings dropped)."""
-    _forget(path, origins)
-    origins[path] = doc
+    origins.forget(path)
+    origins.set(path, doc)
     if isinstance(value, dict):
         return {k: _claim(v, (*path, k), doc, origins) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -153,10 +148,8 @@ def _claim(value: Any, path: PathKey, doc: Document, origins: dict[PathKey, Docu
     return value
 
 
-def _forget(path: PathKey, origins: dict[PathKey, Document]) -> None:
-    n = len(path)
-    for key in [k for k in origins if k[:n] == path]:
-        del origins[key]
+def _forget(path: PathKey, origins: Origins[Document]) -> None:
+    origins.forget(path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +213,7 @@ def _entries(data: Mapping[str, Any], section: str) -> Iterator[tuple[str, dict[
                 yield key, value
 
 
-def _apply_replaces(data: dict[str, Any], origins: dict[PathKey, Document]) -> None:
+def _apply_replaces(data: dict[str, Any], origins: Origins[Document]) -> None:
     roles = data.get("roles")
     if not isinstance(roles, dict):
         return
