@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import click
 from reviewflow.commands.case_common import case_group, case_service, optional_date
-from reviewflow.commands.common import db_option, echo_rendered, format_option, parse_date_arg, progress_bar
+from reviewflow.commands.common import (
+    db_option,
+    echo_rendered,
+    echo_streamed,
+    format_option,
+    parse_date_arg,
+    progress_bar,
+)
 from reviewflow.commands.errors import EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option
 from reviewflow.engine.render.formats import Output
@@ -127,9 +134,8 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
       reviewflow cases --open
       reviewflow cases --process leeds-rapid-review --format json
     """
-    with case_service(db_path) as svc:
-        rows = svc.cases(process_id, open_only)
-    echo_rendered(Output.CASES, output_format, rows)
+    with case_service(db_path) as svc:  # rows are written as the store reads them
+        echo_streamed(Output.CASES, output_format, svc.iter_cases(process_id, open_only))
 
 
 @click.command("due")
@@ -153,8 +159,8 @@ def due_command(as_of_text: str, within: int | None, role: str | None, fail_on_o
       reviewflow due --as-of 2024-01-24 --fail-on-overdue --format json
     """
     as_of = parse_date_arg(as_of_text, "--as-of")
-    with case_service(db_path) as svc:
-        due = svc.due_list(as_of, within, role)
-    echo_rendered(Output.DUE, output_format, due)
+    with case_service(db_path) as svc:  # rows are written as the store reads them
+        due = svc.due_list(as_of, within, role, stream=True)
+        echo_streamed(Output.DUE, output_format, due)
     if fail_on_overdue and due.overdue:
         raise click.exceptions.Exit(EXIT_PROBLEM)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import click
-from reviewflow.engine.render.formats import Output, default_format, formats, render
+from reviewflow.engine.render.formats import Output, default_format, formats, render, render_stream
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +30,12 @@ def format_option(kind: Output, help_text: str = FORMAT_HELP) -> Callable[[F], F
 
 def echo_rendered(kind: Output, output_format: str, value: Any, *, err: bool = False) -> None:
     click.echo(render(kind, output_format, value), nl=False, err=err)
+
+
+def echo_streamed(kind: Output, output_format: str, value: Any) -> None:
+    """`echo_rendered` for a list read as it is written (`due`, `cases`): each piece goes out as it is made."""
+    for piece in render_stream(kind, output_format, value):
+        click.echo(piece, nl=False)
 
 
 def db_option(func: F) -> F:

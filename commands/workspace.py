@@ -17,7 +17,7 @@ import click
 from reviewflow.commands.errors import EXIT_OK
 
 if TYPE_CHECKING:
-    from reviewflow.engine.definition.loader import Registry
+    from reviewflow.engine.definition.registry import Registry
     from reviewflow.engine.definition.searchpath import SearchPath
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +49,7 @@ def search_path(ctx: click.Context | None = None, cwd: Path | None = None) -> Se
 
 
 def registry(ctx: click.Context | None = None) -> Registry:
-    from reviewflow.engine.definition.loader import Registry
+    from reviewflow.engine.definition.registry import Registry
 
     return Registry.for_search_path(search_path(ctx))
 

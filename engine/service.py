@@ -6,7 +6,9 @@ and the open-deadline projection. When another writer appended first (Concurrenc
 is re-read and re-decided, a few times. Nothing here reads the clock: dates come in as `at` / `as_of`.
 
 A case stays on its definition: opening saves the exact definition texts under their hash, and every
-later command rebuilds the process from those stored texts (`load_from_bundle`, cached by hash).
+later command gets the process those stored texts build from the compiled-definition cache
+(`cases.definitions`: built once, then loaded without YAML, schema or state-machine libraries). Whether
+a newer version exists is a hash of the files on the search path compared with the case's.
 
 A case belongs to a partnership for good, named at opening: by default the folder its definition file
 is in (processes/leeds/leeds-rapid-review.yaml belongs to "leeds"), the layout `reviewflow new`
@@ -16,38 +18,47 @@ creates. On PostgreSQL the partnership decides who may see the case and act in i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.calendar.rules import CalendarLike
-from reviewflow.engine.cases import commands as actions
+from reviewflow.engine.cases import definitions
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.deadlines import calendar_for_process
 from reviewflow.engine.cases.projection import deadline_rows, due_status
 from reviewflow.engine.cases.summary import summarize
-from reviewflow.engine.cases.write_report import WriteReport, report_write
-from reviewflow.engine.definition.loader import (
-    LoadResult,
-    Registry,
-    default_registry,
-    load_from_bundle,
-    load_path,
+from reviewflow.engine.cases.views import (  # re-exported: what readers of the service import from it
+    CaseHistory,
+    CaseView,
+    CountedRows,
+    DeadlineView,
+    DueList,
+    Verification,
 )
 from reviewflow.engine.definition.model import CHILD_KINDS, Process
+from reviewflow.engine.definition.registry import Registry, default_registry
 from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
 from reviewflow.engine.events import Event
-from reviewflow.engine.lint import lint_process
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
+if TYPE_CHECKING:
+    pass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    pass
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from reviewflow.engine.cases.write_report import WriteReport
+    from reviewflow.engine.definition.loader import LoadResult
+
 RETRIES = 5
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
-_FEW_CASES = 50
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -74,59 +85,6 @@ def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
                         did_you_mean(process_id, bundle))
 
 
-@dataclass(frozen=True)
-class CaseView:
-    """Where a case stands (`case show`): the summary of docs/json.md, and what a reader's text needs
-    beyond it (role titles, the names of the personal fields left out)."""
-
-    summary: dict[str, Any]
-    role_titles: dict[str, str]
-    hidden_personal: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CaseHistory:
-    ref: str
-    events: list[dict[str, Any]]  # `CaseService.history` rows
-    personal_hidden: bool
-
-
-@dataclass(frozen=True)
-class DeadlineView:
-    """How one deadline of a case was worked out (`CaseService.explain`), judged on `as_of`."""
-
-    ref: str
-    as_of: date
-    as_of_given: bool  # False: the date of the case's last event
-    explanation: dict[str, Any]
-    anchor_recorded_by: str | None
-
-
-@dataclass(frozen=True)
-class Verification:
-    cases: int
-    events: int
-    problems: tuple[ChainProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class DueList:
-    """Open deadlines across cases (`CaseService.due`), soonest first, and the filters that chose them."""
-
-    as_of: date
-    within: int | None
-    role: str | None
-    rows: tuple[DeadlineRow, ...]
-
-    @property
-    def overdue(self) -> int:
-        return sum(r.status == "overdue" for r in self.rows)
-
-
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
                  calendar: CalendarLike | None = None) -> None:
@@ -148,6 +106,9 @@ class CaseService:
 
         With `linted`, a definition that `reviewflow validate` rejects (a loosened statutory deadline,
         say) is refused too: no case may start on it."""
+        from reviewflow.engine.definition.loader import load_path  # the whole pipeline: imported when used
+        from reviewflow.engine.lint import lint_process
+
         path = self.registry.path_for(process_id)
         if path is None:
             raise NotFoundError(f'no process has the id "{process_id}"',
@@ -169,7 +130,7 @@ class CaseService:
         found = self._processes.get(definition_hash)
         if found is None:
             row = self.store.definition(definition_hash)
-            found = load_from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+            found = definitions.from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
             self._processes[definition_hash] = found
         return found
 
@@ -192,13 +153,15 @@ class CaseService:
         out["definition"] = {"hash": row.definition_hash, "version": case.process.version,
                              "file": case.process.file, "newer": None}
         if check_newer:
-            try:
-                now = self.current(row.process_id).process
-            except (NotFoundError, DefinitionError):
-                now = None  # the file is gone or broken: the case still runs on its stored text
-            if now is not None and now.text_hash != row.definition_hash:
+            now = self.newer(row.process_id, row.definition_hash)
+            if now is not None:
                 out["definition"]["newer"] = {"hash": now.text_hash, "version": now.version, "file": now.file}
         return out
+
+    def newer(self, process_id: str, definition_hash: str) -> Process | None:
+        """The definition on the search path now when it differs from `definition_hash` and builds; else None
+        (a hash of the files' texts, then the compiled cache; built only when neither answers)."""
+        return definitions.newer(self.registry, process_id, definition_hash, lambda: self.current(process_id))
 
     def view(self, ref: str, as_of: date | None = None, show_personal: bool = False) -> CaseView:
         """`show` for a reader; without `as_of`, judged on the date of the case's last event."""
@@ -257,8 +220,14 @@ class CaseService:
     def cases(self, process_id: str | None = None, open_only: bool = False,
               kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
         """Case rows (by default only cases about a child: actions and learning outputs are listed apart)."""
-        rows = self.store.cases(process_id, open_only)
-        return rows if kinds is None else [r for r in rows if self.kind_of(r) in kinds]
+        return list(self.iter_cases(process_id, open_only, kinds))
+
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False,
+                   kinds: tuple[str, ...] | None = CHILD_KINDS) -> Iterator[CaseRow]:
+        """`cases` one row at a time, as the store reads them (constant memory in the number of cases)."""
+        for row in self.store.iter_cases(process_id, open_only):
+            if kinds is None or self.kind_of(row) in kinds:
+                yield row
 
     def kind_of(self, row: CaseRow) -> str:
         """The kind of definition a stored record runs on (case, action_plan, learning)."""
@@ -268,13 +237,12 @@ class CaseService:
         """Open deadlines, agency returns and hold reviews from the projection, each with its status worked
         out on `as_of` by the rule `case show` uses (overdue, due soon within the deadline's largest
         reminder or 2 working days); no case is replayed."""
-        rows = self.store.due(as_of, within_days=within, owner=role)
-        refs = {r.case_ref for r in rows}
-        if len(refs) <= _FEW_CASES:  # a short list: look its cases up; a long one: read every case row once
-            hashes = {ref: self.store.case(ref).definition_hash for ref in refs}
-        else:
-            hashes = {r.ref: r.definition_hash for r in self.store.cases()}
-        return [self._due_status(r, hashes.get(r.case_ref), as_of) for r in rows]
+        return list(self.iter_due(as_of, within, role))
+
+    def iter_due(self, as_of: date, within: int | None = None, role: str | None = None) -> Iterator[DeadlineRow]:
+        """`due` one row at a time, in the index's order (each row comes with its case's definition hash)."""
+        for row, definition_hash in self.store.iter_due(as_of, within_days=within, owner=role):
+            yield self._due_status(row, definition_hash, as_of)
 
     def _due_status(self, row: DeadlineRow, definition_hash: str | None, as_of: date) -> DeadlineRow:
         if row.due is None or definition_hash is None:
@@ -282,8 +250,11 @@ class CaseService:
         process = self.process_for(definition_hash)
         return due_status(row, process, self._calendar or calendar_for_process(process), as_of)
 
-    def due_list(self, as_of: date, within: int | None = None, role: str | None = None) -> DueList:
-        return DueList(as_of, within, role, tuple(self.due(as_of, within, role)))
+    def due_list(self, as_of: date, within: int | None = None, role: str | None = None, *,
+                 stream: bool = False) -> DueList:
+        """The due list; with `stream`, its rows are read as the renderer writes them (`CountedRows`)."""
+        rows = self.iter_due(as_of, within, role)
+        return DueList(as_of, within, role, CountedRows(rows) if stream else tuple(rows))
 
     # ---------------------------------------------------------------------------------- commands
 
@@ -302,7 +273,7 @@ class CaseService:
         if process.kind == "partnership":
             raise RefusedError(f'"{process_id}" is a partnership definition: it holds no records',
                                "open a case of one of its processes: " + ", ".join(process.member_processes))
-        why = actions.effective_refusal(process, at)
+        why = _actions().effective_refusal(process, at)
         if why is not None:
             raise RefusedError(why, self._in_force_hint(process, at))
         self.check_vocabulary(process, fields)
@@ -311,14 +282,14 @@ class CaseService:
             assert path is not None  # current() raised otherwise
             partnership = partnership_of(path)
         check_partnership(partnership)
-        event = actions.open_case(process, ref, at, by, fields, pseudonym, actor)
+        event = _actions().open_case(process, ref, at, by, fields, pseudonym, actor)
         self.store.save_definition(process.text_hash, process.id, process.version, result.bundle)
         self._processes.setdefault(process.text_hash, process)
         case = Case.replay(process, ref, [event], self._calendar)
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
                                       deadlines=deadline_rows(case, at), partnership=partnership)
-        return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
+        return _report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
 
     def _in_force_hint(self, process: Process, at: date) -> str:
         """The definitions in force on `at` that could take the case instead: the dated editions that
@@ -356,7 +327,7 @@ class CaseService:
                 if attempt == RETRIES - 1:
                     raise
                 continue
-            return report_write(after, as_of)
+            return _report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def check_vocabulary(self, process: Process, data: Mapping[str, Any]) -> None:
@@ -387,58 +358,72 @@ class CaseService:
                data: Mapping[str, Any] | None = None, actor: str | None = None) -> WriteReport:
         if data:
             self.check_vocabulary(self.definition_of(ref), data)
-        return self._command(ref, as_of, lambda c: actions.record(c, name, at, by, as_of, agency, data, actor))
+        return self._command(ref, as_of, lambda c: _actions().record(c, name, at, by, as_of, agency, data, actor))
 
     def recommend(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
                   as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
-                             lambda c: actions.recommend(c, gate, option, at, by, rationale, as_of, actor))
+                             lambda c: _actions().recommend(c, gate, option, at, by, rationale, as_of, actor))
 
     def decide(self, ref: str, gate: str, option: str, at: date, by: str, rationale: str | None,
                as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
-                             lambda c: actions.decide(c, gate, option, at, by, rationale, as_of, actor))
+                             lambda c: _actions().decide(c, gate, option, at, by, rationale, as_of, actor))
 
     def reconsider(self, ref: str, gate: str, prompted_by: int | str, at: date, by: str, reason: str | None,
                    as_of: date, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of,
-                             lambda c: actions.reconsider(c, gate, prompted_by, at, by, reason, as_of, actor))
+                             lambda c: _actions().reconsider(c, gate, prompted_by, at, by, reason, as_of, actor))
 
     def hold(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None,
              review_on: date | None = None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.hold_start(c, kind, at, by, as_of, reason, review_on))
+        return self._command(ref, as_of, lambda c: _actions().hold_start(c, kind, at, by, as_of, reason, review_on))
 
     def hold_review(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None,
                     review_on: date | None = None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.hold_review(c, kind, at, by, as_of, reason, review_on))
+        return self._command(ref, as_of, lambda c: _actions().hold_review(c, kind, at, by, as_of, reason, review_on))
 
     def hold_end(self, ref: str, kind: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.hold_end(c, kind, at, by, as_of, reason))
+        return self._command(ref, as_of, lambda c: _actions().hold_end(c, kind, at, by, as_of, reason))
 
     def extend(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None,
                to: date | None = None, working_days: int | None = None) -> WriteReport:
         return self._command(ref, as_of,
-                             lambda c: actions.extend(c, deadline, at, by, as_of, reason, to, working_days))
+                             lambda c: _actions().extend(c, deadline, at, by, as_of, reason, to, working_days))
 
     def pause(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.pause(c, deadline, at, by, as_of, reason))
+        return self._command(ref, as_of, lambda c: _actions().pause(c, deadline, at, by, as_of, reason))
 
     def resume(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.resume(c, deadline, at, by, as_of, reason))
+        return self._command(ref, as_of, lambda c: _actions().resume(c, deadline, at, by, as_of, reason))
 
     def waive(self, ref: str, deadline: str, at: date, by: str, as_of: date, reason: str | None) -> WriteReport:
-        return self._command(ref, as_of, lambda c: actions.waive(c, deadline, at, by, as_of, reason))
+        return self._command(ref, as_of, lambda c: _actions().waive(c, deadline, at, by, as_of, reason))
 
     def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
                 as_of: date | None = None, actor: str | None = None) -> WriteReport:
         self.check_vocabulary(self.definition_of(ref), data)
         return self._command(ref, as_of or at,
-                             lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor))
+                             lambda c: _actions().correct(c, seq, at, by, reason, data, as_of, actor))
 
     def note(self, ref: str, at: date, by: str, text: str, as_of: date | None = None,
              notified: str | list[str] | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of or at,
-                             lambda c: actions.note(c, at, by, text, as_of, notified, actor))
+                             lambda c: _actions().note(c, at, by, text, as_of, notified, actor))
+
+
+def _actions() -> ModuleType:
+    """The case commands (checks that make events): imported by the writes that use them, so a read
+    command never loads them."""
+    from reviewflow.engine.cases import commands
+
+    return commands
+
+
+def _report_write(case: Case, as_of: date) -> WriteReport:
+    from reviewflow.engine.cases.write_report import report_write
+
+    return report_write(case, as_of)
 
 
 def _last_date(case: Case) -> date:

@@ -6,7 +6,6 @@ In process with CliRunner on `cli.cli`, each test with its own store under tmp_p
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -368,29 +367,33 @@ def test_show_defaults_to_the_last_event_and_says_so(db: Path) -> None:
     assert as_json(db, "case", "show", REF, "--as-of", "2024-01-05")["as_of_source"] == "given"
 
 
-def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewflow.engine.service import CaseService
+def test_show_says_when_a_newer_definition_exists(db: Path, tmp_path: Path) -> None:
+    """The files on the search path are hashed, not rebuilt: an edited copy in the workspace is newer."""
+    from reviewflow.engine.cases import definitions
+    from reviewflow.engine.paths import processes_dir
 
     ok(db, *OPEN)
-    real = CaseService.current
+    workspace = tmp_path / "processes"
+    (workspace / "leeds").mkdir(parents=True)
+    text = (processes_dir() / "leeds" / "leeds-rapid-review.yaml").read_text(encoding="utf-8")
+    edited = text.replace('version: "2.0.0"', 'version: "9.9.0"', 1)
+    assert edited != text
+    (workspace / "leeds" / "leeds-rapid-review.yaml").write_text(edited, encoding="utf-8")
+    stored = as_json(db, "case", "show", REF)["definition"]
+    assert stored["newer"] is None  # the bundled file is the one the case was opened with
 
-    def newer(self: CaseService, process_id: str) -> Any:
-        result = real(self, process_id)
-        assert result.process is not None
-        process = dataclasses.replace(result.process, text_hash="f" * 64, version="9.9.0")
-        return dataclasses.replace(result, process=process)
-
-    monkeypatch.setattr(CaseService, "current", newer)
-    text = ok(db, "case", "show", REF).stdout
-    assert ("A newer version of this definition exists in bundled:leeds/leeds-rapid-review.yaml "
-            "(version 9.9.0, ffffffffffff)") in text
-    assert ("Process: leeds-rapid-review version 2.0.0, definition ") in text
-    assert "(opened from bundled:leeds/leeds-rapid-review.yaml)" in text
-    assert as_json(db, "case", "show", REF)["definition"]["newer"] == {
-        "hash": "f" * 64, "version": "9.9.0", "file": "bundled:leeds/leeds-rapid-review.yaml"}
-
-
-# -- verify and tampering -------------------------------------------------------------------------
+    builds = definitions.counts()["builds"]
+    found = as_json(db, "case", "show", REF, "--processes", str(workspace))["definition"]
+    newer = found["newer"]
+    assert newer["version"] == "9.9.0" and newer["hash"] != stored["hash"]
+    assert newer["file"].endswith("leeds/leeds-rapid-review.yaml")
+    assert definitions.counts()["builds"] == builds + 1  # the changed file was built once ...
+    shown = ok(db, "case", "show", REF, "--processes", str(workspace)).stdout
+    assert definitions.counts()["builds"] == builds + 1  # ... and then found in the compiled cache
+    assert (f"A newer version of this definition exists in {newer['file']} "
+            f"(version 9.9.0, {newer['hash'][:12]})") in shown
+    assert "Process: leeds-rapid-review version 2.0.0, definition " in shown
+    assert "(opened from bundled:leeds/leeds-rapid-review.yaml)" in shown
 
 
 def test_verify_counts_cases_and_events(db: Path) -> None:

@@ -41,7 +41,7 @@ PACKAGE_LAYERS: dict[str, int] = {
     "reviewflow.engine.render": 6,
 }
 TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events",
-               "reviewflow.engine.dates", "reviewflow.engine.output"}
+               "reviewflow.engine.dates", "reviewflow.engine.output", "reviewflow.engine.values"}
 
 THIRD_PARTY_HOMES: dict[str, tuple[str, ...]] = {
     "yaml": ("engine/definition/yamlio.py",),

@@ -10,9 +10,13 @@ import hashlib
 import json
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 REGION = "england-and-wales"
 FIRST_SUPPORTED = date(1990, 1, 1)

@@ -12,13 +12,17 @@ A note may always be added; a correction while the case has events that carry da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.cases import gates as gatemod
 from reviewflow.engine.cases import holds as holdmod
 from reviewflow.engine.cases.case import Case
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,28 @@ class Action:
                 "agencies": list(self.agencies), "options": list(self.options), "text": str(self)}
 
 
+_last: tuple[Case, int, date, list[Action]] | None = None  # the case state last asked about, and the answer
+_computed = 0  # how many lists were worked out (a refused write works its list out once: tests check it)
+
+
+def computed() -> int:
+    return _computed
+
+
 def allowed_actions(case: Case, as_of: date) -> list[Action]:
+    """What may be done on `case` now. Asked again about the same case, unchanged, on the same day (a
+    refusal's message and the list the service gives it), the answer is reused, not worked out again;
+    a case changes only by folding an event, which lengthens `events`."""
+    global _last, _computed
+    if _last is not None and _last[0] is case and _last[1] == len(case.events) and _last[2] == as_of:
+        return list(_last[3])
+    _computed += 1
+    found = _work_out(case, as_of)
+    _last = (case, len(case.events), as_of, found)
+    return list(found)
+
+
+def _work_out(case: Case, as_of: date) -> list[Action]:
     out: list[Action] = []
     if not case.events:
         return out

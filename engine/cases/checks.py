@@ -68,13 +68,13 @@ def check_dates(case: Case, at: date, as_of: date) -> None:
 
 def check_role(process: Process, by: str, may: Sequence[str], doing: str,
                allowed: AllowedFn | None = None) -> None:
-    """`by` is a role of the definition and one of `may`."""
-    listed = allowed() if allowed else []
+    """`by` is a role of the definition and one of `may` (what is allowed now is worked out only to refuse)."""
     if by not in process.roles:
-        raise RefusedError(f'unknown role "{by}"', did_you_mean(by, process.roles), listed)
+        raise RefusedError(f'unknown role "{by}"', did_you_mean(by, process.roles), allowed() if allowed else [])
     if by not in may:
         who = ", ".join(may) or "nobody"
-        raise RefusedError(f"{by} may not {doing}: only {who} may", f"act as one of: {who}", listed)
+        raise RefusedError(f"{by} may not {doing}: only {who} may", f"act as one of: {who}",
+                           allowed() if allowed else [])
 
 
 def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
@@ -112,7 +112,6 @@ def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
 def check_data(process: Process, data: Mapping[str, Any], allowed: Collection[str],
                required: Collection[str], what: str, allowed_now: AllowedFn | None = None) -> dict[str, Any]:
     """The event's data, checked (every problem named) and in JSON form."""
-    listed = allowed_now() if allowed_now else []
     problems: list[str] = []
     clean: dict[str, Any] = {}
     for key, value in data.items():
@@ -129,5 +128,5 @@ def check_data(process: Process, data: Mapping[str, Any], allowed: Collection[st
         problems.append(f"{what} must carry {', '.join(missing)}")
     if problems:
         carry = ", ".join(allowed) or "no data"
-        raise RefusedError("; ".join(problems), f"{what} carries: {carry}", listed)
+        raise RefusedError("; ".join(problems), f"{what} carries: {carry}", allowed_now() if allowed_now else [])
     return clean

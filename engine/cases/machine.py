@@ -9,7 +9,11 @@ The machine is used as a graph, never as a per-case object: cases do not get a m
 its models). `CompiledProcess.fire(stage, trigger, context)` answers "which transition fires from
 stage S on trigger T given context C" from an index read out of the machine when it is compiled.
 
-This is the only module that imports `transitions`.
+The graph read out of the machine is also kept as plain tables (`tables()`), saved with the compiled
+definition (`reviewflow.engine.definition.compiled`), so a read command rebuilds the same index from
+them (`install`) without importing `transitions` at all.
+
+This is the only module that imports `transitions` (inside the function that builds a machine).
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewflow.engine.definition.model import Process, Transition
-from transitions import Machine
 
 CACHE_SIZE = 64  # definitions alive at once; a store rarely holds more than a handful of versions
 
 _cache: OrderedDict[str, CompiledProcess] = OrderedDict()
 _builds = 0  # how many machines were built: tests and the benchmark assert it stays small
+
+# The graph as plain data: {(stage, trigger): ((to, stage of the transition, its index) or (to, None, -1), ...)}
+Tables = dict[tuple[str, str], tuple[tuple[str | None, str | None, int], ...]]
 
 
 @dataclass(frozen=True)
@@ -64,19 +70,33 @@ def gate_trigger(gate_id: str, option_id: str) -> str:
 class CompiledProcess:
     """The compiled, immutable graph of one definition (one per `Process.text_hash`)."""
 
-    def __init__(self, process: Process) -> None:
+    def __init__(self, process: Process, tables: Tables | None = None) -> None:
+        """Build the machine of `process`, or (with `tables` it once produced) only its index."""
         self.process = process
-        self.machine = _build_machine(process)
         self._edges: dict[tuple[str, str], tuple[Edge, ...]] = {}
-        # Read the graph back out of the machine once, so a question about a case is a dict lookup.
-        for trigger, event in self.machine.events.items():
-            for source, transitions in event.transitions.items():
-                edges = []
-                for t in transitions:
-                    definition = _definition_of(t)
-                    edges.append(Edge(source, trigger, t.dest, definition))
-                self._edges[(source, trigger)] = tuple(edges)
+        self.machine: Any = None  # the `transitions` machine, when this process built one
+        if tables is None:
+            self.machine = machine = _build_machine(process)
+            # Read the graph back out of the machine once, so a question about a case is a dict lookup.
+            for trigger, event in machine.events.items():
+                for source, transitions in event.transitions.items():
+                    self._edges[(source, trigger)] = tuple(
+                        Edge(source, trigger, t.dest, _definition_of(t)) for t in transitions)
+        else:
+            for (source, trigger), rows in tables.items():
+                self._edges[(source, trigger)] = tuple(
+                    Edge(source, trigger, to, process.stages[stage].transitions[index] if stage else None)
+                    for to, stage, index in rows)
         self.final_stages = frozenset(s.id for s in process.stages.values() if s.final)
+
+    def tables(self) -> Tables:
+        """The graph as plain data, for the compiled-definition cache (`install` reads it back)."""
+        where = {id(t): (s.id, i) for s in self.process.stages.values() for i, t in enumerate(s.transitions)}
+        out: Tables = {}
+        for key, edges in self._edges.items():
+            out[key] = tuple((e.to, *(where[id(e.definition)] if e.definition is not None else (None, -1)))
+                             for e in edges)
+        return out
 
     def edges(self, stage: str, trigger: str) -> tuple[Edge, ...]:
         """Every transition out of `stage` on `trigger`, in definition order (guards not checked)."""
@@ -114,7 +134,9 @@ class _Guard:
         return bool(self.transition.when.evaluate(context.fields, context.counts))
 
 
-def _build_machine(process: Process) -> Machine:
+def _build_machine(process: Process) -> Any:
+    from transitions import Machine
+
     global _builds
     _builds += 1
     stage_ids = list(process.stages)
@@ -146,8 +168,22 @@ def compiled(process: Process) -> CompiledProcess:
     if found is not None and (process.text_hash or found.process is process):
         _cache.move_to_end(key)
         return found
-    made = CompiledProcess(process)
+    return _keep(key, CompiledProcess(process))
+
+
+def install(process: Process, tables: Tables) -> CompiledProcess:
+    """Make `process`'s machine the one its tables describe (read back from the compiled cache): no
+    `transitions` machine is built. A machine already built for the same hash is kept."""
+    key = process.text_hash or f"object:{id(process)}"
+    found = _cache.get(key)
+    if found is not None and (process.text_hash or found.process is process):
+        return found
+    return _keep(key, CompiledProcess(process, tables))
+
+
+def _keep(key: str, made: CompiledProcess) -> CompiledProcess:
     _cache[key] = made
+    _cache.move_to_end(key)
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return made

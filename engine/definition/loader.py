@@ -1,4 +1,4 @@
-"""The loading pipeline and the registry that finds definitions by id.
+"""The loading pipeline (the registry that finds definitions by id is `definition.registry`).
 
     file ──yamlio──► Document ──schema──► (stop on errors) ──overlay (bases by id, cached)──► Resolved
          ──builder──► Process
@@ -13,15 +13,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reviewflow.engine.definition import builder, overlay, schema, searchpath, yamlio
+from reviewflow.engine.definition import builder, overlay, schema, yamlio
 from reviewflow.engine.definition.model import Process
+from reviewflow.engine.definition.registry import (  # re-exported: the loader's names since #8
+    DUPLICATE_ID,
+    SCENARIOS_DIR,
+    Registry,
+    bundled_name,
+    default_registry,
+    definition_files,
+    definition_hash,
+    registry_for,
+    yaml_kind,
+)
+from reviewflow.engine.definition.registry import (
+    display_name as _display,
+)
+from reviewflow.engine.definition.registry import (
+    peek as _peek,
+)
 from reviewflow.engine.errors import (
     CodeInfo,
     DefinitionError,
@@ -31,12 +46,10 @@ from reviewflow.engine.errors import (
     Severity,
     did_you_mean,
 )
-from reviewflow.engine.paths import processes_dir
 
 _E = Severity.ERROR
 UNKNOWN_BASE = CodeInfo("L101", "unknown-base", _E, "`extends` names a process id that no definition has.")
 EXTENDS_CYCLE = CodeInfo("L102", "extends-cycle", _E, "Definitions extend each other in a loop.")
-DUPLICATE_ID = CodeInfo("L103", "duplicate-process-id", _E, "Two definition files use the same process id.")
 BASE_INVALID = CodeInfo("L105", "base-invalid", _E, "The base named by `extends` has errors of its own.")
 SHADOWS_BUNDLED = CodeInfo("L107", "shadows-bundled", Severity.WARNING,
                            "A workspace definition has the id of a bundled one and replaces it.")
@@ -51,12 +64,9 @@ UNKNOWN_VOCABULARY = CodeInfo("L110", "unknown-vocabulary", _E,
 CODES: tuple[CodeInfo, ...] = (UNKNOWN_BASE, EXTENDS_CYCLE, DUPLICATE_ID, builder.BAD_DATE, BASE_INVALID,
                                NOT_A_DEFINITION, SHADOWS_BUNDLED, FOLLOWS_IN_BASE, UNKNOWN_MEMBER,
                                UNKNOWN_VOCABULARY, builder.EXPRESSION_SYNTAX)
-
-SCENARIOS_DIR = "scenarios"  # scenario files live here, beside the definitions they exercise
-_TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
-_TOP_EXTENDS = re.compile(r"""^extends:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
-_TOP_REVIEWFLOW = re.compile(r"^reviewflow:", re.MULTILINE)
-_TOP_KIND = re.compile(r"""^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
+__all__ = ["CODES", "SCENARIOS_DIR", "LoadResult", "Registry", "bundled_name", "clear_caches", "default_registry",
+           "definition_files", "definition_hash", "load_from_bundle", "load_path", "load_process_by_id",
+           "registry_for", "yaml_kind"]
 
 
 @dataclass
@@ -70,201 +80,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return self.process is not None and not any(d.is_error for d in self.diagnostics)
-
-
-# ---------------------------------------------------------------------------------------------
-# Registry
-
-def _display(path: Path) -> str:
-    """How diagnostics name a file: `bundled:…` for a bundled file, else relative to the working
-    directory when it is below it (never a site-packages path a user cannot open from their folder)."""
-    if Path(path).resolve().is_relative_to(processes_dir().resolve()):
-        return bundled_name(path)
-    try:
-        return os.path.relpath(path) if path.is_absolute() and path.resolve().is_relative_to(Path.cwd()) \
-            else str(path)
-    except (OSError, ValueError):
-        return str(path)
-
-
-def _peek(text: str) -> tuple[str | None, str | None, int]:
-    """The top-level `id`, `extends` and the id's line, read without parsing (the registry must be cheap)."""
-    if not _TOP_REVIEWFLOW.search(text):
-        return None, None, 0
-    found = _TOP_ID.search(text)
-    if found is None:
-        return None, None, 0
-    ext = _TOP_EXTENDS.search(text)
-    return found.group(1), ext.group(1) if ext else None, text.count("\n", 0, found.start()) + 1
-
-
-def yaml_kind(path: Path) -> str | None:
-    """"definition", "scenario" or None (other YAML: CI workflows, a pre-commit config) for one file.
-
-    A definition has a top-level `reviewflow:` key or lives under a `processes/` folder; a scenario has a
-    top-level `scenario:` key or lives under a `scenarios/` folder. Read without parsing: pre-commit
-    hands over every changed YAML file and most of them are none of ours.
-    """
-    parts = Path(path).parts[:-1]
-    if SCENARIOS_DIR in parts:
-        return "scenario"
-    try:
-        head = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        head = ""
-    if _TOP_REVIEWFLOW.search(head):
-        return "definition"
-    if re.search(r"^scenario:", head, re.MULTILINE):
-        return "scenario"
-    return "definition" if "processes" in parts else None
-
-
-def definition_files(root: Path) -> list[Path]:
-    """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories."""
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*.yaml")
-                  if p.is_file() and SCENARIOS_DIR not in p.relative_to(root).parts[:-1])
-
-
-class Registry:
-    """Definitions by process id, in search-path order: the first file with an id wins.
-
-    A workspace file shadows a bundled file with the same id (`shadowed` records the pair, `validate`
-    warns once); two workspace files, or two bundled files, with one id are an L103 error. Fallback roots
-    (`with_roots`) are searched last and only to find bases: an id clash there is nobody's error, so a
-    folder of unrelated examples beside the file being validated does not make every shared id an error.
-    """
-
-    def __init__(self, roots: Sequence[Path | searchpath.Root] = (), fallback_roots: Sequence[Path] = ()) -> None:
-        self.roots: list[searchpath.Root] = []
-        self.fallback_roots: list[Path] = []
-        self._paths: dict[str, list[Path]] = {}
-        self._origins: dict[Path, searchpath.Origin | None] = {}  # None: a fallback root's file
-        self._extends: dict[str, str | None] = {}
-        self._kinds: dict[str, str | None] = {}  # the kind a file declares (None: its base's, or "case")
-        self._lines: dict[Path, int] = {}
-        self.shadowed: dict[str, tuple[Path, Path]] = {}  # id -> (workspace file, bundled file it replaces)
-        self.diagnostics: list[Diagnostic] = []
-        for root in roots:
-            self.add_root(root if isinstance(root, searchpath.Root) else _workspace_root(root))
-        for fallback in fallback_roots:
-            self.add_fallback(fallback)
-
-    @classmethod
-    def for_search_path(cls, search: searchpath.SearchPath) -> Registry:
-        return cls(search.roots)
-
-    def add_root(self, root: searchpath.Root) -> None:
-        self.roots.append(root)
-        self._add_files(root.path, root.origin)
-
-    def add_fallback(self, path: Path) -> None:
-        self.fallback_roots.append(Path(path))
-        self._add_files(Path(path), None)
-
-    def _add_files(self, folder: Path, origin: searchpath.Origin | None) -> None:
-        for path in definition_files(folder):
-            real = path.resolve()
-            if real in self._origins:
-                continue
-            self._origins[real] = origin
-            try:
-                text = real.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue  # unreadable files are reported when they are loaded, not here
-            pid, ext, line = _peek(text)
-            if pid is None:
-                continue
-            self._lines[real] = line
-            others = self._paths.setdefault(pid, [])
-            if others and origin is not None:
-                self._note_clash(pid, others[0], path, origin)
-            if not others:
-                self._extends[pid] = ext
-                kind = _TOP_KIND.search(text)
-                self._kinds[pid] = kind.group(1) if kind else None
-            others.append(path)
-
-    def _note_clash(self, pid: str, winner: Path, path: Path, origin: searchpath.Origin) -> None:
-        winner_origin = self._origins.get(winner.resolve())
-        if winner_origin is None:
-            return
-        if winner_origin.is_workspace and origin is searchpath.Origin.BUNDLED:
-            self.shadowed.setdefault(pid, (winner, path))
-            return
-        self.diagnostics.append(DUPLICATE_ID.diagnostic(
-            f'process id "{pid}" is already used by {_display(winner)}', Location(_display(path),
-                                                                                  self._lines[path.resolve()], 1),
-            "process ids must be unique across the workspace; rename one, or remove the copy"))
-
-    def with_roots(self, roots: Sequence[Path]) -> Registry:
-        """A new registry that also finds bases under `roots`, after every root it already has."""
-        return Registry(self.roots, [*self.fallback_roots, *roots])
-
-    def path_for(self, process_id: str) -> Path | None:
-        paths = self._paths.get(process_id)
-        return paths[0] if paths else None
-
-    def paths_for(self, process_id: str) -> list[Path]:
-        return list(self._paths.get(process_id, ()))
-
-    def origin_of(self, path: Path) -> searchpath.Origin | None:
-        """Where a file was found (None: not on the search path itself, only a fallback for bases)."""
-        return self._origins.get(Path(path).resolve())
-
-    def is_primary(self, path: Path) -> bool:
-        return self.origin_of(path) is not None
-
-    def extends_of(self, process_id: str) -> str | None:
-        return self._extends.get(process_id)
-
-    def ids(self) -> list[str]:
-        return sorted(self._paths)
-
-    def kind_of(self, process_id: str) -> str | None:
-        """The kind of definition an id names, read without parsing (a local file inherits its base's)."""
-        seen: set[str] = set()
-        current: str | None = process_id
-        while current is not None and current in self._paths and current not in seen:
-            seen.add(current)
-            if self._kinds.get(current):
-                return self._kinds[current]
-            current = self._extends.get(current)
-        return "case" if process_id in self._paths else None
-
-    def ids_of_kind(self, kind: str) -> list[str]:
-        return [i for i in self.ids() if self.kind_of(i) == kind]
-
-    @property
-    def has_workspace(self) -> bool:
-        return any(root.origin.is_workspace for root in self.roots)
-
-
-def _workspace_root(path: Path) -> searchpath.Root:
-    """A folder given as a plain path: the bundled folder keeps its origin, anything else is workspace."""
-    bundled = processes_dir().resolve()
-    origin = searchpath.Origin.BUNDLED if Path(path).resolve() == bundled else searchpath.Origin.OPTION
-    return searchpath.Root(Path(path), origin)
-
-
-def bundled_name(path: Path) -> str:
-    """How a bundled file is named to users: `bundled:leeds/leeds-rapid-review.yaml`, never a site-packages path."""
-    try:
-        return "bundled:" + Path(path).resolve().relative_to(processes_dir().resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def default_registry(extra_roots: Sequence[Path] = ()) -> Registry:
-    """`extra_roots` as the workspace, then the bundled processes/ folder."""
-    return Registry([*extra_roots, processes_dir()])
-
-
-def registry_for(search: searchpath.SearchPath) -> Registry:
-    return Registry.for_search_path(search)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,16 +131,6 @@ def _check(document: yamlio.Document | None, diagnostics: list[Diagnostic]) -> l
             Location(document.file, 1, 1),
             "start a definition with `reviewflow: 1`; scenario files belong in a scenarios/ directory")]
     return [*diagnostics, *schema.validate_document(document)]
-
-
-def definition_hash(texts: Sequence[str]) -> str:
-    """sha256 over the chain's texts, local file first: names are left out so moving a file keeps it."""
-    digest = hashlib.sha256()
-    for text in texts:
-        raw = text.encode("utf-8")
-        digest.update(f"{len(raw)}\n".encode())
-        digest.update(raw)
-    return digest.hexdigest()
 
 
 class _Pipeline:

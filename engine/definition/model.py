@@ -8,14 +8,19 @@ to the line that caused it. Mappings keep the order of the file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reviewflow.engine.definition.guards.expressions import Expression
 from reviewflow.engine.errors import Location
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass  # what type checkers see: the classes are plain frozen dataclasses
+else:  # the same classes, defined without compiling generated methods (import time: engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 NOWHERE = Location("<unknown>")
 

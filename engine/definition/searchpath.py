@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewflow.engine.errors import EngineError
 from reviewflow.engine.paths import processes_dir
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 ENVIRONMENT_VARIABLE = "REVIEWFLOW_PATH"
 WORKSPACE_FOLDER = "processes"

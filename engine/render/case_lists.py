@@ -4,25 +4,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.render.case_text import day, deadline_status, plural, table
 
 if TYPE_CHECKING:
     from reviewflow.engine.service import DueList, Verification
-    from reviewflow.engine.store.types import CaseRow
+    from reviewflow.engine.store.types import CaseRow, DeadlineRow
 
 # -- cases ----------------------------------------------------------------------------------------
 
 
-def cases_json(rows: Sequence[CaseRow]) -> dict[str, Any]:
+def cases_json(rows: Iterable[CaseRow]) -> dict[str, Any]:
     return {"cases": [{"case": r.ref, "pseudonym": r.pseudonym, "process": r.process_id,
                        "definition_hash": r.definition_hash, "opened": r.opened_at.isoformat(), "stage": r.stage,
                        "closed": r.closed, "events": r.last_seq} for r in rows]}
 
 
-def cases_text(rows: Sequence[CaseRow]) -> str:
+def cases_text(rows: Iterable[CaseRow]) -> str:
+    rows = list(rows)
     if not rows:
         return "no cases"
     lines = table(("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "STAGE"),
@@ -34,34 +36,47 @@ def cases_text(rows: Sequence[CaseRow]) -> str:
 # -- due ------------------------------------------------------------------------------------------
 
 
+def due_item(r: DeadlineRow, as_of: date) -> dict[str, Any]:
+    """One row of the due list as docs/json.md shows it."""
+    return {"case": r.case_ref, "deadline": r.deadline_id, "title": r.title,
+            "due": r.due.isoformat() if r.due else None,
+            "window_start": r.window_start.isoformat() if r.window_start else None,
+            "days_left": (r.due - as_of).days if r.due else None, "status": r.status, "weight": r.weight,
+            "owner": r.owner, "escalate_to": r.escalate_to, "citation": r.citation}
+
+
 def due_json(due: DueList) -> dict[str, Any]:
-    rows = [{"case": r.case_ref, "deadline": r.deadline_id, "title": r.title,
-             "due": r.due.isoformat() if r.due else None,
-             "window_start": r.window_start.isoformat() if r.window_start else None,
-             "days_left": (r.due - due.as_of).days if r.due else None, "status": r.status, "weight": r.weight,
-             "owner": r.owner, "escalate_to": r.escalate_to, "citation": r.citation} for r in due.rows]
+    rows = [due_item(r, due.as_of) for r in due.rows]
     return {
         "as_of": due.as_of.isoformat(), "within": due.within, "role": due.role, "deadlines": rows,
-        "summary": {"total": len(rows), "overdue": due.overdue,
+        "summary": {"total": len(rows), "overdue": sum(r["status"] == "overdue" for r in rows),
                     "due_soon": sum(r["status"] == "due_soon" for r in rows)},
     }
+
+
+def due_scope(due: DueList) -> str:
+    scope = f"As of {day(due.as_of.isoformat())}"
+    if due.within is not None:
+        scope += f", due within {plural(due.within, 'calendar day')} (overdue included)"
+    if due.role:
+        scope += f", owned by {due.role}"
+    return scope
+
+
+def due_cells(r: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The text table's cells of one `due_item`."""
+    return (f"{r['window_start']} – {r['due']}" if r["window_start"] else day(r["due"]),
+            deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
 
 
 def due_text(due: DueList) -> str:
     payload = due_json(due)
     rows: list[Mapping[str, Any]] = payload["deadlines"]
-    scope = f"As of {day(payload['as_of'])}"
-    if due.within is not None:
-        scope += f", due within {plural(due.within, 'calendar day')} (overdue included)"
-    if due.role:
-        scope += f", owned by {due.role}"
+    scope = due_scope(due)
     if not rows:
         return f"{scope}: nothing open is due."
     lines = [f"{scope}:"]
-    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"),
-                   [(f"{r['window_start']} – {r['due']}" if r["window_start"] else day(r["due"]),
-                     deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
-                    for r in rows])
+    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"), [due_cells(r) for r in rows])
     summary = payload["summary"]
     lines.append(f"{plural(summary['total'], 'deadline')}: {summary['overdue']} overdue, "
                  f"{summary['due_soon']} due soon.")

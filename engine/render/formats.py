@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -80,6 +80,13 @@ REGISTRY: Mapping[Output, Mapping[str, str]] = MappingProxyType({
 })
 
 
+# Outputs written as their rows come (engine.render.streams), so a long list needs no memory for itself.
+STREAMS: Mapping[tuple[Output, str], str] = MappingProxyType({
+    (Output.CASES, "text"): "streams:cases_text", (Output.CASES, "json"): "streams:cases_json",
+    (Output.DUE, "text"): "streams:due_text", (Output.DUE, "json"): "streams:due_json",
+})
+
+
 def formats(kind: Output) -> tuple[str, ...]:
     return tuple(REGISTRY[kind])
 
@@ -103,3 +110,13 @@ def render(kind: Output, output_format: str, value: Any) -> str:
     produced = renderer(kind, output_format)(value)
     text = json_text(produced) if output_format == "json" else str(produced)
     return text if text.endswith("\n") else text + "\n"
+
+
+def render_stream(kind: Output, output_format: str, value: Any) -> Iterator[str]:
+    """`render`, in pieces: the same text, written as it is made where `STREAMS` has a writer for it."""
+    where = STREAMS.get((kind, output_format))
+    if where is None:
+        yield render(kind, output_format, value)
+        return
+    module, _, function = where.partition(":")
+    yield from getattr(importlib.import_module(f"{RENDER_PACKAGE}.{module}"), function)(value)

@@ -53,6 +53,7 @@ from reviewflow.engine.store.postgres_schema import (
     SCHEMA,
     SCHEMA_VERSION,
 )
+from reviewflow.engine.store.readchain import read_events, verify_rows
 from reviewflow.engine.store.types import (
     CaseRow,
     ChainProblem,
@@ -451,10 +452,8 @@ class PostgresStore:
         if not rows:
             self._unknown_case(ref)
         links = [r[1:] for r in rows if r[1] is not None]
-        problems = check_chain(ref, links, int(rows[0][0])) if check else []
-        if problems:
-            raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
-                                 hint="run `verify` for every problem; restore the store from a backup")
+        if check:  # decoded once, its chain checked in the same pass
+            return read_events(ref, links, int(rows[0][0]))
         try:
             return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
                     for seq, payload, prev, digest, by in links]
@@ -463,29 +462,45 @@ class PostgresStore:
                                  hint="run `verify` to see which one") from exc
 
     def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+        return list(self.iter_cases(process_id, open_only))
+
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False) -> Iterator[CaseRow]:
         where, params = ["true"], []
         if process_id is not None:
             where.append("process_id = %s")
             params.append(process_id)
         if open_only:
             where.append("NOT closed")
-        rows = self._rows(f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE {' AND '.join(where)} ORDER BY ref",
-                          params)
-        return [_case_row(r) for r in rows]
+        yield from map(_case_row, self._stream(
+            f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE {' AND '.join(where)} ORDER BY ref", params))
 
     def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+        return [row for row, _ in self.iter_due(as_of, within_days, owner)]
+
+    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None
+                 ) -> Iterator[tuple[DeadlineRow, str | None]]:
         where: list[str] = ["true"]
         params: list[Any] = []
         if owner is not None:
-            where.append("owner = %s")
+            where.append("d.owner = %s")
             params.append(owner)
         if within_days is not None:
-            where.append("due <= %s")
+            where.append("d.due <= %s")
             params.append(as_of + timedelta(days=within_days))
+        columns = ", ".join(f"d.{c.strip()}" for c in DEADLINE_COLUMNS.split(","))
         # Ascending puts undated rows (NULL) last, as the contract asks, in the index's own order.
-        rows = self._rows(f"SELECT {DEADLINE_COLUMNS} FROM {SCHEMA}.open_deadlines WHERE {' AND '.join(where)} "
-                          "ORDER BY due, case_ref, deadline_id", params)
-        return [_deadline_row(r) for r in rows]
+        for row in self._stream(f"SELECT {columns}, c.definition_hash FROM {SCHEMA}.open_deadlines d "
+                                f"LEFT JOIN {SCHEMA}.cases c ON c.ref = d.case_ref WHERE {' AND '.join(where)} "
+                                "ORDER BY d.due, d.case_ref, d.deadline_id", params):
+            yield _deadline_row(row[:-1]), row[-1]
+
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows through a server-side cursor in one read-only snapshot; reads made while they are being
+        consumed run in the same transaction."""
+        with self._snapshot() as conn, conn.cursor(name="reviewflow_stream") as cursor:
+            cursor.itersize = 2_000
+            cursor.execute(sql, params)
+            yield from cursor
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         problems: list[ChainProblem] = []
@@ -505,7 +520,7 @@ class PostgresStore:
                     seen = True
                     if case_ref not in heads:
                         problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                    problems.extend(check_chain(case_ref, (r[1:] for r in group), heads.pop(case_ref, None)))
+                    problems.extend(verify_rows(case_ref, [r[1:] for r in group], heads.pop(case_ref, None)))
         if ref is not None and not seen and not heads:
             self._unknown_case(ref)
         for missing in sorted(heads):

@@ -26,7 +26,7 @@ A store object belongs to one thread; processes share a store by each opening th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -146,6 +146,17 @@ class Store(Protocol):
         ones included, undated ones left out); with `owner`, only that role's rows. Statuses are as
         the last append wrote them: marking rows overdue whose date has since passed is the caller's.
         """
+        ...
+
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False) -> Iterator[CaseRow]:
+        """`cases` one row at a time, in one read snapshot: a listing of any size in constant memory."""
+        ...
+
+    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None
+                 ) -> Iterator[tuple[DeadlineRow, str | None]]:
+        """`due` one row at a time, each with the definition hash of its case, in one read snapshot.
+
+        Reads of this store made while the rows are being consumed see the same snapshot."""
         ...
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:

@@ -34,6 +34,7 @@ from reviewflow.engine.errors import IntegrityError, NotFoundError, StoreError, 
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, chain_rows, check_chain
 from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
+from reviewflow.engine.store.readchain import read_events, verify_rows
 from reviewflow.engine.store.sqlite_files import (
     create_private,
     is_memory,
@@ -158,6 +159,9 @@ class SQLiteStore:
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         conn = self._live()
+        if begin == "BEGIN" and conn.in_transaction:
+            yield conn  # a read while a stream (`iter_due`, `iter_cases`) is being consumed: its snapshot
+            return
         try:
             conn.execute(begin)
         except sqlite3.Error as exc:
@@ -402,10 +406,8 @@ class SQLiteStore:
                 raise self._unknown_case(conn, ref)
             rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_ref = ? "
                                 "ORDER BY seq", (ref,)).fetchall()
-        problems = check_chain(ref, rows, int(head[0])) if check else []
-        if problems:
-            raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
-                                 hint="run `verify` for every problem; restore the store from a backup")
+        if check:  # decoded once, its chain checked in the same pass
+            return read_events(ref, rows, int(head[0]))
         try:
             return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
                     for seq, payload, prev, digest, by in rows]
@@ -414,6 +416,10 @@ class SQLiteStore:
                                  hint="run `verify` to see which one") from exc
 
     def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+        return list(self.iter_cases(process_id, open_only))
+
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False) -> Iterator[CaseRow]:
+        """`cases`, one row at a time from the primary-key order, in one read snapshot."""
         where = ["1 = 1"]
         params: list[object] = []
         if process_id is not None:
@@ -421,9 +427,10 @@ class SQLiteStore:
             params.append(process_id)
         if open_only:
             where.append("closed = 0")
-        rows = self._query(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
-                                params)
-        return [_case_row(r) for r in rows]
+        with self._read() as conn:
+            for row in conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
+                                    params):
+                yield _case_row(row)
 
     def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
         """Open deadline rows, from the projection only, sorted by due date (undated rows last).
@@ -431,24 +438,33 @@ class SQLiteStore:
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
         ones included); without it, every open row.
         """
+        return [row for row, _ in self.iter_due(as_of, within_days, owner)]
+
+    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None
+                 ) -> Iterator[tuple[DeadlineRow, str | None]]:
+        """`due`, one row at a time in the index's order, each with its case's definition hash, in one read
+        snapshot (reads made while it is being consumed share that snapshot)."""
         where: list[str] = []
         params: list[object] = []
         if owner is not None:
-            where.append("owner = ?")
+            where.append("d.owner = ?")
             params.append(owner)
-        dated = ["due IS NOT NULL", *where]
+        dated = ["d.due IS NOT NULL", *where]
         if within_days is not None:
-            dated.append("due <= ?")
+            dated.append("d.due <= ?")
             params.append((as_of + timedelta(days=within_days)).isoformat())
-        select = f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines WHERE "
-        order = " ORDER BY due, case_ref, deadline_id"
+        columns = ", ".join(f"d.{c.strip()}" for c in DEADLINE_COLUMNS.split(","))
+        select = (f"SELECT {columns}, c.definition_hash FROM open_deadlines d "
+                  "LEFT JOIN cases c ON c.ref = d.case_ref WHERE ")
+        order = " ORDER BY d.due, d.case_ref, d.deadline_id"
         with self._read() as conn:
             # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.
-            rows = conn.execute(select + " AND ".join(dated) + order, params).fetchall()
+            for row in conn.execute(select + " AND ".join(dated) + order, params):
+                yield _deadline_row(row[:-1]), row[-1]
             if within_days is None:
-                undated = ["due IS NULL", *where]
-                rows += conn.execute(select + " AND ".join(undated) + order, params).fetchall()
-        return [_deadline_row(r) for r in rows]
+                undated = ["d.due IS NULL", *where]
+                for row in conn.execute(select + " AND ".join(undated) + order, params[:len(where)]):
+                    yield _deadline_row(row[:-1]), row[-1]
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         """Recompute every hash from the stored payloads; an empty list means the record is intact."""
@@ -468,7 +484,7 @@ class SQLiteStore:
                 seen = True
                 if case_ref not in heads:
                     problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                problems.extend(check_chain(case_ref, (r[1:] for r in group), heads.pop(case_ref, None)))
+                problems.extend(verify_rows(case_ref, [r[1:] for r in group], heads.pop(case_ref, None)))
             if ref is not None and not seen and not heads:
                 raise self._unknown_case(conn, ref)
         for missing in sorted(heads):

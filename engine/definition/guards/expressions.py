@@ -20,10 +20,9 @@ False, except `== null` / `!= null`, which test for absence.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.definition.guards.parser import (
     ALLOWED,
@@ -40,6 +39,11 @@ from reviewflow.engine.definition.guards.parser import (
     parse_tree,
 )
 from reviewflow.engine.errors import Location
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 __all__ = ["ALLOWED", "CALLS", "Expression", "ExpressionError", "parse"]
 

@@ -15,8 +15,12 @@ what is allowed instead. The tree is a handful of frozen nodes; nothing here eva
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
+    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 ALLOWED = (
     "allowed: field names, \"strings\", integers, true/false/null, [lists], and/or/not, "

@@ -1,0 +1,91 @@
+"""Reading a case's chain in one pass: each stored event decoded once and its link checked in the same step.
+
+`chain.check_chain` is the reference check and names every problem precisely; it decodes each payload,
+re-encodes the whole link (payload included) to hash it, and encodes the payload once more to prove it
+canonical. A read then decoded every payload a second time for the fold. Here the link text is put
+together around the payload *as stored*:
+
+    {"case":<ref>,"event":<stored payload text>,"prev":<prev>,"recorded_by":<who>,"seq":<seq>}
+
+which is byte for byte the text `chain.chain_text` hashes whenever the payload is in canonical form, so
+one sha256 proves both that the stored text is the one that was hashed and that it is canonical (the
+store hashed the canonical text when it wrote it). Anything that does not match (a gap, a wrong
+`prev_hash`, a hash that fails, an undecodable payload) sends the whole case to `check_chain`, so
+every problem is still reported in its exact words. (A payload rewritten into another, non-canonical
+text *and* given a matching hash passes here; whoever can rewrite hashes can equally write a canonical
+forgery, which no check of the chain itself can tell apart: see `chain`'s docstring.)
+
+`chain_checks()` counts the chains read, so a test can prove a command checks its case once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+from reviewflow.engine.errors import IntegrityError
+from reviewflow.engine.events import Event
+from reviewflow.engine.store.chain import GENESIS_HASH, check_chain
+from reviewflow.engine.store.types import ChainProblem, StoredEvent
+
+Row = Sequence[object]  # (seq, payload, prev_hash, hash, recorded_by), as the stores select them
+_count = 0
+
+
+def chain_checks() -> int:
+    """How many case chains have been checked in this process (for tests and benchmarks)."""
+    return _count
+
+
+def _dumps(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _bound(ref_text: str, seq: int, payload: str, prev: str, digest: str, by: object) -> bool:
+    """Whether `digest` is the chain hash of the stored payload text in this place."""
+    who = "" if by is None else ',"recorded_by":' + _dumps(str(by))
+    text = '{"case":' + ref_text + ',"event":' + payload + ',"prev":' + _dumps(prev) + who + ',"seq":' + str(seq) + "}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
+
+
+def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEvent]:
+    """The case's events, decoded once, after checking its chain; raises IntegrityError when it does not
+    verify (with `check_chain`'s first problem)."""
+    global _count
+    _count += 1
+    events: list[StoredEvent] = []
+    ref_text, expected = _dumps(ref), GENESIS_HASH
+    try:
+        for seq_value, payload_value, prev_value, hash_value, by in rows:
+            seq, payload, prev, digest = int(str(seq_value)), str(payload_value), str(prev_value), str(hash_value)
+            if seq != len(events) + 1 or prev != expected or not _bound(ref_text, seq, payload, prev, digest, by):
+                break
+            events.append(StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev,
+                                      None if by is None else str(by)))
+            expected = digest
+        else:
+            if len(events) == last_seq:
+                return events
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass  # not a valid event: check_chain says which
+    found = check_chain(ref, rows, last_seq)
+    if not found:  # intact after all (a payload the reference check reads differently): decode it plainly
+        return [StoredEvent(Event.from_json_dict(json.loads(str(payload)), seq=int(str(seq))), str(digest),
+                            str(prev), None if by is None else str(by)) for seq, payload, prev, digest, by in rows]
+    raise IntegrityError(f"the record of case {ref} does not verify: {found[0]}",
+                         hint="run `verify` for every problem; restore the store from a backup")
+
+
+def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None) -> list[ChainProblem]:
+    """`check_chain`'s answer, from one sha256 per event when the chain is intact (what `verify` runs)."""
+    listed = rows if isinstance(rows, Sequence) else list(rows)
+    ref_text, expected, seen = _dumps(ref), GENESIS_HASH, 0
+    for seq_value, payload_value, prev_value, hash_value, by in listed:
+        seq, prev, digest = int(str(seq_value)), str(prev_value), str(hash_value)
+        if seq != seen + 1 or prev != expected or not _bound(ref_text, seq, str(payload_value), prev, digest, by):
+            return check_chain(ref, listed, last_seq)
+        expected, seen = digest, seq
+    if last_seq is not None and last_seq != seen:
+        return check_chain(ref, listed, last_seq)
+    return []

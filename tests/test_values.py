@@ -1,0 +1,88 @@
+"""`engine.values.frozen_dataclass` behaves as `dataclasses.dataclass(frozen=True)` does."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from reviewflow.engine.values import frozen_dataclass
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    x: int
+    y: str = "y"
+    tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+    where: str = dataclasses.field(default="here", compare=False)
+    hidden: int = dataclasses.field(default=0, repr=False)
+
+
+REAL = Point
+
+
+@frozen_dataclass(frozen=True)
+class Point:  # type: ignore[no-redef]  # the same class, defined the fast way
+    x: int
+    y: str = "y"
+    tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+    where: str = dataclasses.field(default="here", compare=False)
+    hidden: int = dataclasses.field(default=0, repr=False)
+
+
+FAST = Point
+
+
+@pytest.mark.parametrize("args, kwargs", [((1,), {}), ((1, "a"), {"tags": ("t",)}), ((), {"x": 2, "where": "w"}),
+                                          ((3, "b", ("u",), "there", 9), {})])
+def test_construction_equality_hash_and_repr_agree(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    real, fast = REAL(*args, **kwargs), FAST(*args, **kwargs)
+    assert dataclasses.astuple(real) == dataclasses.astuple(fast)
+    assert repr(real) == repr(fast)
+    assert hash(real) == hash(fast)
+    assert fast == FAST(*args, **kwargs)
+    assert fast == dataclasses.replace(fast, where="elsewhere")  # not compared, as `compare=False` says
+    assert hash(fast) == hash(dataclasses.replace(fast, where="elsewhere"))
+    assert fast != dataclasses.replace(fast, x=99)
+    assert (fast == real) is False  # another class is never equal
+    assert pickle.loads(pickle.dumps(fast)) == fast  # by name: Point is FAST now
+    assert dataclasses.is_dataclass(fast) and [f.name for f in dataclasses.fields(fast)] == \
+        [f.name for f in dataclasses.fields(real)]
+
+
+def test_it_is_frozen() -> None:
+    fast = FAST(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.x = 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del fast.x
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((), {}, "missing 1 required positional argument: 'x'"),
+    ((1,), {"x": 2}, "got multiple values for argument 'x'"),
+    ((1,), {"z": 2}, "got an unexpected keyword argument 'z'"),
+    ((1, "a", (), "w", 0, "extra"), {}, "positional arguments"),
+])
+def test_wrong_arguments_raise_type_error_as_a_dataclass_does(args: tuple[Any, ...], kwargs: dict[str, Any],
+                                                             message: str) -> None:
+    for cls in (REAL, FAST):
+        with pytest.raises(TypeError, match=message):
+            cls(*args, **kwargs)
+
+
+def test_default_factories_give_each_instance_its_own_value() -> None:
+    @frozen_dataclass(frozen=True)
+    class Holder:
+        items: dict[str, int] = dataclasses.field(default_factory=dict)
+        view: Any = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+
+    first, second = Holder(), Holder()
+    assert first.items is not second.items and first.items == {}
+
+
+def test_only_frozen_classes_are_offered() -> None:
+    with pytest.raises(TypeError):
+        frozen_dataclass(frozen=False)
