@@ -64,7 +64,6 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
     """
     from reviewflow.engine.definition.loader import yaml_kind
     from reviewflow.engine.render.diagnostics import Validation
-    from reviewflow.engine.scenarios.suite import validate_scenarios
     from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
 
     search = search_path()
@@ -76,7 +75,11 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
     targets = chosen or [root.path for root in roots]
     files = validate_paths(targets, registry(), all_problems=all_problems).files
     reported = {f.process_id for f in files if f.process_id and not f.ok}
-    files += [FileReport(_shown(f), None, validate_scenarios([f], search, reported)) for f in expand(targets)[1]]
+    scenario_files = expand(targets)[1]
+    if scenario_files:  # the scenario modules load only when there are scenarios to check
+        from reviewflow.engine.scenarios.suite import validate_scenarios
+
+        files += [FileReport(_shown(f), None, validate_scenarios([f], search, reported)) for f in scenario_files]
     validation = Validation(ValidationReport(files), strict=strict, quiet=quiet)
     echo_rendered(Output.DIAGNOSTICS, output_format, validation)
     raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)

@@ -38,28 +38,31 @@ def _make(cls: type[T]) -> type[T]:
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     shown = tuple(f.name for f in fields if f.repr)
-    setter = object.__setattr__
     qualname = cls.__qualname__
 
+    template = {name: defaults.get(name, _MISSING) for name in names}  # in field order, as dataclass sets them
+    count = len(names)
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{qualname}.__init__() takes {len(names) + 1} positional arguments "
-                            f"but {len(args) + 1} were given")
-        for name, given in zip(names, args, strict=False):
-            if name in kwargs:
-                raise TypeError(f"{qualname}.__init__() got multiple values for argument '{name}'")
-            setter(self, name, given)
-        for name in names[len(args):]:
-            if name in kwargs:
-                setter(self, name, kwargs.pop(name))
-            elif name in defaults:
-                setter(self, name, defaults[name])
-            elif name in factories:
-                setter(self, name, factories[name]())
-            else:
-                raise TypeError(f"{qualname}.__init__() missing 1 required positional argument: '{name}'")
-        if kwargs:  # what is left was not a field
-            raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        values = template.copy()
+        if args:
+            if len(args) > count:
+                raise TypeError(f"{qualname}.__init__() takes {count + 1} positional arguments "
+                                f"but {len(args) + 1} were given")
+            for name, given in zip(names, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"{qualname}.__init__() got multiple values for argument '{name}'")
+                values[name] = given
+        values.update(kwargs)
+        if len(values) != count:  # a keyword that is not a field
+            unknown = next(k for k in kwargs if k not in template)
+            raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument '{unknown}'")
+        for name, value in values.items():
+            if value is _MISSING:
+                if name not in factories:
+                    raise TypeError(f"{qualname}.__init__() missing 1 required positional argument: '{name}'")
+                values[name] = factories[name]()
+        object.__getattribute__(self, "__dict__").update(values)
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field '{name}'")

@@ -46,6 +46,7 @@ TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflo
 THIRD_PARTY_HOMES: dict[str, tuple[str, ...]] = {
     "yaml": ("engine/definition/yamlio.py",),
     "jsonschema": ("engine/definition/schema.py",),
+    "jsonschema_rs": ("engine/definition/schema.py",),
     "transitions": ("engine/cases/machine.py",),
     "sqlite3": ("engine/store/sqlite.py",),
     "psycopg": ("engine/store/postgres.py",),

@@ -12,8 +12,9 @@ closures and extra holidays. Rules as implemented (facts.md 9.3 and rulings D-3,
 - R5/D-4 months: calendar months with end-of-month clamp (31 Aug 2023 + 6 = 29 Feb 2024), no roll.
 - D-9 a date is a calendar date (Europe/London); callers pass `date`, never `datetime`.
 
-All arithmetic is a binary search in a sorted array of working-day ordinals (O(log n)); the array is
-built once per calendar, kept in memory per process and on disk across processes
+All arithmetic is a binary search in a sorted array of working-day ordinals (O(log n)), and once a
+calendar has been asked `INDEX_AFTER` times, one lookup in a table of working days counted per date
+(O(1)); the array is built once per calendar, kept in memory per process and on disk across processes
 (`reviewflow.engine.calendar.cache`). `engine.workdays_reference` is the slow day-by-day oracle for tests.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import field
 from datetime import date, datetime
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from reviewflow.engine.calendar.table import (
@@ -50,6 +52,9 @@ __all__ = [
 
 MAX_WORKING_DAYS = 10_000
 MAX_MONTHS = 1_200
+INDEX_AFTER = 64  # calls that count by binary search before a calendar builds its O(1) table
+_SPAN = LAST_ORDINAL - FIRST_ORDINAL + 1
+_fromordinal = date.fromordinal
 RANGE_TEXT = f"{FIRST_SUPPORTED.isoformat()} to {LAST_SUPPORTED.isoformat()}"
 
 
@@ -75,6 +80,13 @@ class Calendar:
         self._reasons = table.reasons
         self._count = len(table.working_days)
         self.provenance: Provenance = table.provenance
+        # After INDEX_AFTER calls the binary search gives way to a lookup table (built in ~2 ms, so a
+        # command that counts a handful of deadlines never pays for it): `_upto[i]` is the number of
+        # working days on or before FIRST_ORDINAL + i, `_working_at[i]` whether that day is one, so
+        # bisect_right(working, o) == _upto[o - FIRST_ORDINAL] and bisect_left == _upto - _working_at.
+        self._calls = 0
+        self._upto: list[int] | None = None
+        self._working_at = b""
 
     def __repr__(self) -> str:
         return f"Calendar({self.provenance.id})"
@@ -101,20 +113,45 @@ class Calendar:
     def add_working_days(self, d: date, n: int) -> date:
         # The hot path of every deadline: validation is inlined and only the rare bad input pays
         # for the slower checks that build the error message.
+        upto = self._upto
+        if upto is not None and d.__class__ is date and n.__class__ is int and 0 < n <= MAX_WORKING_DAYS:
+            index = d.toordinal() - FIRST_ORDINAL
+            if 0 <= index < _SPAN:  # R1 by table: the common case, a deadline after its anchor
+                position = upto[index] + n - 1
+                if position < self._count:
+                    return _fromordinal(self._working[position])
+        return self._add_checked(d, n)
+
+    def _add_checked(self, d: date, n: int) -> date:
         ordinal = d.toordinal() if d.__class__ is date else _ordinal(d)
         if n.__class__ is not int or not -MAX_WORKING_DAYS <= n <= MAX_WORKING_DAYS \
                 or not FIRST_ORDINAL <= ordinal <= LAST_ORDINAL:
             _ordinal(d)
             _check_count(n, MAX_WORKING_DAYS, "working days")
+        upto = self._upto or self._count_call()
         if n > 0:  # R1: the first counted day is the first working day strictly after d
-            position = bisect_right(self._working, ordinal) + n - 1
+            position = (upto[ordinal - FIRST_ORDINAL] if upto else bisect_right(self._working, ordinal)) + n - 1
         elif n < 0:  # R2: the first day counted back is the last working day strictly before d
-            position = bisect_left(self._working, ordinal) + n
+            index = ordinal - FIRST_ORDINAL
+            before = upto[index] - self._working_at[index] if upto else bisect_left(self._working, ordinal)
+            position = before + n
         else:
             return d
         if not 0 <= position < self._count:
             raise _beyond_range(d, n, "working days")
         return date.fromordinal(self._working[position])
+
+    def _count_call(self) -> list[int] | None:
+        """None while the binary search is still cheaper overall; then build and return the table."""
+        self._calls += 1
+        if self._calls < INDEX_AFTER:
+            return None
+        flags = bytearray(_SPAN)
+        for ordinal in self._working:
+            flags[ordinal - FIRST_ORDINAL] = 1
+        self._working_at = bytes(flags)
+        self._upto = list(accumulate(flags))
+        return self._upto
 
     def add_calendar_days(self, d: date, n: int, roll_forward: bool = False) -> date:
         ordinal = _ordinal(d)

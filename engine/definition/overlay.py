@@ -71,9 +71,9 @@ class Resolved:
     def as_document(self) -> Document:
         """The resolved data as a Document whose positions point where each value was written,
         so schema checks of the merged result report real file:line:col."""
-        values = {path: doc.location(list(path)) for path, doc in self.origins.items()}
-        keys = {path: doc.key_location(list(path)) for path, doc in self.origins.items()
-                if path and isinstance(path[-1], str)}
+        pairs = list(self.origins.pairs())
+        values = {path: doc.location(path) for path, doc in pairs}
+        keys = {path: doc.key_location(path) for path, doc in pairs if path and isinstance(path[-1], str)}
         local = self.chain[0]
         return Document(local.file, local.text, self.data, values, keys)
 

@@ -94,11 +94,15 @@ class Origins(Mapping[PathKey, T], Generic[T]):
         return value
 
     def __iter__(self) -> Iterator[PathKey]:
+        return (path for path, _ in self.pairs())
+
+    def pairs(self) -> Iterator[tuple[PathKey, T]]:
+        """(path, value) of every recorded path, parents before children (one walk, no lookups)."""
         stack: list[tuple[PathKey, list[Any]]] = [((), self._root)]
         while stack:
             path, node = stack.pop()
             if node[_DOC] is not _UNSET:
-                yield path
+                yield path, node[_DOC]
             stack.extend(((*path, step), kid) for step, kid in reversed(node[_KIDS].items()))
 
     def __len__(self) -> int:

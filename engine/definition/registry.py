@@ -52,6 +52,26 @@ def peek(text: str) -> tuple[str | None, str | None, int]:
     return found.group(1), ext.group(1) if ext else None, text.count("\n", 0, found.start()) + 1
 
 
+_PEEKED: dict[tuple[Path, int, int], tuple[str | None, str | None, int, str | None]] = {}
+
+
+def _peek_file(real: Path) -> tuple[str | None, str | None, int, str | None] | None:
+    """(id, extends, the id's line, kind) of a file, remembered per (path, mtime, size) in this process
+    (`validate` builds more than one registry over the same files); None when it cannot be read."""
+    try:
+        stat = real.stat()
+        key = (real, stat.st_mtime_ns, stat.st_size)
+        found = _PEEKED.get(key)
+        if found is None:
+            text = real.read_text(encoding="utf-8", errors="replace")
+            pid, ext, line = peek(text)
+            kind = _TOP_KIND.search(text) if pid is not None else None
+            found = _PEEKED[key] = (pid, ext, line, kind.group(1) if kind else None)
+        return found
+    except OSError:
+        return None
+
+
 def yaml_kind(path: Path) -> str | None:
     """"definition", "scenario" or None (other YAML: CI workflows, a pre-commit config) for one file.
 
@@ -125,11 +145,10 @@ class Registry:
             if real in self._origins:
                 continue
             self._origins[real] = origin
-            try:
-                text = real.read_text(encoding="utf-8", errors="replace")
-            except OSError:
+            found = _peek_file(real)
+            if found is None:
                 continue  # unreadable files are reported when they are loaded, not here
-            pid, ext, line = peek(text)
+            pid, ext, line, kind = found
             if pid is None:
                 continue
             self._lines[real] = line
@@ -138,8 +157,7 @@ class Registry:
                 self._note_clash(pid, others[0], path, origin)
             if not others:
                 self._extends[pid] = ext
-                kind = _TOP_KIND.search(text)
-                self._kinds[pid] = kind.group(1) if kind else None
+                self._kinds[pid] = kind
             others.append(path)
 
     def _note_clash(self, pid: str, winner: Path, path: Path, origin: searchpath.Origin) -> None:

@@ -5,6 +5,12 @@ Messages for the rules jsonschema cannot phrase well (exactly-one-of, id pattern
 definition) live next to the rule in the schema itself, under the non-standard keyword
 `x-messages: {<keyword>: <message>}`, so the schema stays the single structural truth.
 `jsonschema` is imported lazily so that `reviewflow --help` never pays for it.
+
+A document is first checked by `jsonschema_rs` (a compiled Draft 2020-12 validator, ~100x faster):
+when it says the document fits, it fits (tests/test_schema_fast.py holds the two validators to the
+same verdict over the corpus and over thousands of mutated definitions); only a document that does
+not fit is walked by `jsonschema`, whose errors carry the paths the located messages are made from.
+Without `jsonschema_rs` installed, every document is checked by `jsonschema` alone.
 """
 
 from __future__ import annotations
@@ -57,8 +63,24 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(load_schema(name))
 
 
+@cache
+def fast_validator(name: str) -> Any | None:
+    """The compiled validator of a schema, or None when `jsonschema_rs` is not installed or refuses it."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        return jsonschema_rs.validator_for(load_schema(name))
+    except Exception:  # noqa: BLE001 - a schema it cannot compile is checked by jsonschema alone
+        return None
+
+
 def validate_document(doc: Document, schema_name: str = "process") -> list[Diagnostic]:
     """Every structural problem of `doc`, in file order, each once."""
+    fast = fast_validator(schema_name)
+    if fast is not None and fast.is_valid(doc.data):
+        return []
     schema = load_schema(schema_name)
     mapper = _Mapper(doc, schema)
     found: dict[tuple[str, Location, str], Diagnostic] = {}
