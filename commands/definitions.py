@@ -13,6 +13,8 @@ from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
+    from reviewflow.engine.definition.results import ValidationReport
+    from reviewflow.engine.definition.searchpath import SearchPath
 
 
 def _load_process(reference: str) -> Process:
@@ -62,9 +64,10 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate processes/leeds/ --format github
       reviewflow validate my-partnership.yaml --format json
     """
-    from reviewflow.engine.definition.loader import yaml_kind
+    from reviewflow.engine.calendar.source import package_fingerprint
+    from reviewflow.engine.definition import results
+    from reviewflow.engine.definition.registry import yaml_kind
     from reviewflow.engine.render.diagnostics import Validation
-    from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
 
     search = search_path()
     chosen = [p for p in paths if not skip_other_yaml or p.is_dir() or yaml_kind(p) is not None]
@@ -73,6 +76,22 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
         raise click.exceptions.Exit(EXIT_OK)
     roots = search.workspace or search.roots
     targets = chosen or [root.path for root in roots]
+    # An unchanged workspace: the clean report of the last run on exactly these files (definition.results).
+    cache_key = results.key(targets, [(r.path, r.origin.value) for r in search.roots], [all_problems],
+                            package_fingerprint()[1])
+    report = results.load(cache_key)
+    if report is None:
+        report = _validate(targets, search, all_problems)
+        results.save(cache_key, report)
+    validation = Validation(report, strict=strict, quiet=quiet)
+    echo_rendered(Output.DIAGNOSTICS, output_format, validation)
+    raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
+
+
+def _validate(targets: list[Path], search: SearchPath, all_problems: bool) -> ValidationReport:
+    """Load and lint every definition named, then check the scenario files among them."""
+    from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
+
     files = validate_paths(targets, registry(), all_problems=all_problems).files
     reported = {f.process_id for f in files if f.process_id and not f.ok}
     scenario_files = expand(targets)[1]
@@ -80,9 +99,7 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
         from reviewflow.engine.scenarios.suite import validate_scenarios
 
         files += [FileReport(_shown(f), None, validate_scenarios([f], search, reported)) for f in scenario_files]
-    validation = Validation(ValidationReport(files), strict=strict, quiet=quiet)
-    echo_rendered(Output.DIAGNOSTICS, output_format, validation)
-    raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
+    return ValidationReport(files)
 
 
 @click.command()

@@ -6,7 +6,6 @@ Results are values (a report per file); rendering and exit codes belong to the C
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reviewflow.engine.definition.loader import (
@@ -22,38 +21,14 @@ from reviewflow.engine.definition.loader import (
     load_path,
 )
 from reviewflow.engine.definition.model import Process
+from reviewflow.engine.definition.results import (  # re-exported: validate's values
+    FileReport,
+    ValidationReport,
+)
 from reviewflow.engine.definition.searchpath import Origin, Root
-from reviewflow.engine.errors import Diagnostic, Location, Severity, did_you_mean
+from reviewflow.engine.errors import Diagnostic, Location, did_you_mean
 from reviewflow.engine.lint import lint_process
 from reviewflow.engine.paths import processes_dir
-
-
-@dataclass
-class FileReport:
-    file: str
-    process_id: str | None
-    diagnostics: list[Diagnostic]
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
-
-
-@dataclass
-class ValidationReport:
-    files: list[FileReport]
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for f in self.files for d in f.diagnostics if d.severity is Severity.ERROR)
-
-    @property
-    def warning_count(self) -> int:
-        return sum(1 for f in self.files for d in f.diagnostics if d.severity is Severity.WARNING)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:

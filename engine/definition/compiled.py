@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
 import sys
 from collections.abc import Mapping
@@ -41,8 +40,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reviewflow.engine import paths
-from reviewflow.engine.calendar.cache import cache_dir
-from reviewflow.engine.definition import model
+from reviewflow.engine.definition import cachefiles, model
 
 FORMAT = 1
 _MAGIC = b"reviewflow-compiled\n"
@@ -96,27 +94,15 @@ def key(bundle: Mapping[str, str], process_file: str) -> str:
 # -- the files ----------------------------------------------------------------------------------------
 
 def folder() -> Path:
-    return cache_dir() / "compiled"
-
-
-def _trusted(directory: Path) -> bool:
-    """Owned by this user and writable by nobody else (always true where there are no such modes)."""
-    if not hasattr(os, "geteuid"):
-        return directory.is_dir()
-    try:
-        stat = directory.stat()
-    except OSError:
-        return False
-    return stat.st_uid == os.geteuid() and not stat.st_mode & 0o022
+    return cachefiles.folder("compiled")
 
 
 def load(cache_key: str) -> Compiled | None:
     """The entry saved under `cache_key`, or None when there is none that can be trusted."""
-    directory = folder()
+    raw = cachefiles.read(folder(), f"{cache_key}.pickle")
+    if raw is None:
+        return None
     try:
-        if not _trusted(directory):
-            return None
-        raw = (directory / f"{cache_key}.pickle").read_bytes()
         body = _checked_body(raw, cache_key)
         found = _Unpickler(io.BytesIO(body)).load()
     except Exception:  # noqa: BLE001 - any unreadable or corrupt file is a miss, never an error
@@ -141,29 +127,12 @@ def _checked_body(raw: bytes, cache_key: str) -> bytes:
 
 def save(cache_key: str, compiled: Compiled) -> bool:
     """Write the entry for later commands; False (never an error) when the cache cannot be written."""
-    import tempfile  # only a miss writes
-
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
         {"format": FORMAT, "key": cache_key, "process": compiled.process, "tables": compiled.tables})
     body = buffer.getvalue()
     data = _MAGIC + f"{cache_key}\n{hashlib.sha256(body).hexdigest()}\n\n".encode() + body
-    directory = folder()
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _trusted(directory):
-            return False
-        handle, temporary = tempfile.mkstemp(prefix=".compiled-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, directory / f"{cache_key}.pickle")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return False
-    return True
+    return cachefiles.write(folder(), f"{cache_key}.pickle", data)
 
 
 # -- the restricted pickle ----------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""The user's private cache folders (compiled definitions, validation results): who may be trusted, and
+how a file is written so that a reader never sees half of it.
+
+Folders live under `$REVIEWFLOW_CACHE`, else `$XDG_CACHE_HOME/reviewflow`, else `~/.cache/reviewflow`
+(as the calendar cache: `calendar.cache.cache_dir`). A folder is created 0700 and read only while it is
+owned by this user and writable by nobody else; a file is written 0600 under a temporary name and
+renamed into place (atomic on POSIX and Windows). Imports nothing of the engine's model, so a command
+that only reads a cached answer stays light.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from reviewflow.engine.calendar.cache import cache_dir
+
+
+def folder(name: str) -> Path:
+    return cache_dir() / name
+
+
+def trusted(directory: Path) -> bool:
+    """Owned by this user and writable by nobody else (where the system has no such modes: exists)."""
+    if not hasattr(os, "geteuid"):
+        return directory.is_dir()
+    try:
+        stat = directory.stat()
+    except OSError:
+        return False
+    return stat.st_uid == os.geteuid() and not stat.st_mode & 0o022
+
+
+def read(directory: Path, name: str) -> bytes | None:
+    """A file of a trusted folder, or None (missing, unreadable, or the folder cannot be trusted)."""
+    try:
+        return (directory / name).read_bytes() if trusted(directory) else None
+    except OSError:
+        return None
+
+
+def write(directory: Path, name: str, data: bytes) -> bool:
+    """Write atomically, 0600, into the (created 0700) folder; False, never an error, when it cannot."""
+    import tempfile  # only a miss writes
+
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not trusted(directory):
+            return False
+        handle, temporary = tempfile.mkstemp(prefix=".reviewflow-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, directory / name)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True
