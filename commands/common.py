@@ -34,8 +34,16 @@ def echo_rendered(kind: Output, output_format: str, value: Any, *, err: bool = F
 
 def echo_streamed(kind: Output, output_format: str, value: Any) -> None:
     """`echo_rendered` for a list read as it is written (`due`, `cases`): each piece goes out as it is made."""
+    pending: list[str] = []
+    size = 0
     for piece in render_stream(kind, output_format, value):
-        click.echo(piece, nl=False)
+        pending.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:  # write in blocks of about 64 KiB: one echo per row would cost more than the row
+            click.echo("".join(pending), nl=False)
+            pending, size = [], 0
+    if pending:
+        click.echo("".join(pending), nl=False)
 
 
 def db_option(func: F) -> F:

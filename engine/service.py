@@ -28,7 +28,7 @@ from reviewflow.engine.cases import definitions
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.deadlines import calendar_for_process
-from reviewflow.engine.cases.projection import deadline_rows, due_status
+from reviewflow.engine.cases.projection import deadline_rows, due_soon_of, due_status
 from reviewflow.engine.cases.summary import summarize
 from reviewflow.engine.cases.views import (  # re-exported: what readers of the service import from it
     CaseHistory,
@@ -240,9 +240,27 @@ class CaseService:
         return list(self.iter_due(as_of, within, role))
 
     def iter_due(self, as_of: date, within: int | None = None, role: str | None = None) -> Iterator[DeadlineRow]:
-        """`due` one row at a time, in the index's order (each row comes with its case's definition hash)."""
+        """`due` one row at a time, in the index's order (each row comes with its case's definition hash).
+
+        A status depends only on the row's due date, its stored status and its deadline's due-soon days
+        (`projection.due_status`), so it is worked out once per such triple, not once per row."""
+        soon: dict[tuple[str, str], tuple[Process, CalendarLike, int]] = {}
+        statuses: dict[tuple[date, str, int, int], str] = {}
         for row, definition_hash in self.store.iter_due(as_of, within_days=within, owner=role):
-            yield self._due_status(row, definition_hash, as_of)
+            if row.due is None or definition_hash is None:
+                yield row
+                continue
+            rule = soon.get((definition_hash, row.deadline_id))
+            if rule is None:
+                process = self.process_for(definition_hash)
+                calendar = self._calendar or calendar_for_process(process)
+                rule = soon[(definition_hash, row.deadline_id)] = (process, calendar, due_soon_of(process, row))
+            key = (row.due, row.status, rule[2], id(rule[1]))
+            status = statuses.get(key)
+            if status is None:
+                status = statuses[key] = due_status(row, rule[0], rule[1], as_of).status
+            yield DeadlineRow(row.case_ref, row.deadline_id, row.title, row.due, row.window_start, row.weight,
+                              status, row.owner, row.escalate_to, row.citation)
 
     def _due_status(self, row: DeadlineRow, definition_hash: str | None, as_of: date) -> DeadlineRow:
         if row.due is None or definition_hash is None:

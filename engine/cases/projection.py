@@ -56,7 +56,12 @@ def due_status(row: DeadlineRow, process: Process, calendar: CalendarLike, as_of
     deadline with no reminder), overdue the day after its due date."""
     if row.due is None:
         return row
-    deadline = process.deadlines.get(row.deadline_id)
-    soon = due_soon_days(deadline) if deadline is not None else DEFAULT_DUE_SOON
-    status = open_status(calendar, row.due, as_of, soon, row.status == "paused", row.status == "extended")
+    status = open_status(calendar, row.due, as_of, due_soon_of(process, row), row.status == "paused",
+                         row.status == "extended")
     return replace(row, status=status)
+
+
+def due_soon_of(process: Process, row: DeadlineRow) -> int:
+    """The working days before its date that a row counts as due soon (its deadline's largest reminder)."""
+    deadline = process.deadlines.get(row.deadline_id)
+    return due_soon_days(deadline) if deadline is not None else DEFAULT_DUE_SOON

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.render.case_text import day, deadline_status, plural, table
@@ -63,9 +64,14 @@ def due_scope(due: DueList) -> str:
     return scope
 
 
+@lru_cache(maxsize=4096)
+def _day(iso: str | None) -> str:
+    return day(iso)
+
+
 def due_cells(r: Mapping[str, Any]) -> tuple[Any, ...]:
     """The text table's cells of one `due_item`."""
-    return (f"{r['window_start']} – {r['due']}" if r["window_start"] else day(r["due"]),
+    return (f"{r['window_start']} – {r['due']}" if r["window_start"] else _day(r["due"]),
             deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
 
 

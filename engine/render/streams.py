@@ -26,7 +26,16 @@ _CASE_HEADERS = ("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "S
 _DUE_HEADERS = ("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _json_item(value: Any, depth: int) -> str:
+    """`json.dumps(value, indent=2)` at `depth`; a flat mapping of scalars (a listed row) is written
+    directly, since `indent` makes json use its pure-Python encoder for the whole value."""
+    if isinstance(value, dict) and value and all(isinstance(v, _SCALARS) for v in value.values()):
+        pad = "  " * depth
+        return "{\n" + ",\n".join(f"{pad}  {json.dumps(k, ensure_ascii=False)}: "
+                                    f"{json.dumps(v, ensure_ascii=False)}" for k, v in value.items()) + f"\n{pad}}}"
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     return text.replace("\n", "\n" + "  " * depth)
 
@@ -47,7 +56,7 @@ def _json_object(head: dict[str, Any], key: str, items: Iterable[Any], tail: Any
     yield "\n}\n"
 
 
-def _lines(headers: Sequence[str], cells: Iterator[Sequence[Any]], held: list[Sequence[Any]],
+def _lines(headers: Sequence[str], cells: Iterator[Sequence[Any]], held: Sequence[Sequence[Any]],
            indent: str) -> Iterator[str]:
     """`table` over the held rows and then every later row, at the widths the held rows gave."""
     shown = table(headers, held, indent=indent)

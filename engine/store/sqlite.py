@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, timedelta
 from itertools import groupby
@@ -113,6 +113,16 @@ def _case_row(row: tuple[Any, ...]) -> CaseRow:
 def _deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
     ref, did, title, due, start, weight, status, owner, escalate_to, citation = row
     return DeadlineRow(ref, did, title, _date(due), _date(start), weight, status, owner, escalate_to, citation)
+
+
+def _with_hash(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[DeadlineRow, str | None]]:
+    """Deadline rows joined with their case's definition hash; a date text is parsed once per query."""
+    dates: dict[str | None, date | None] = {None: None}
+    for ref, did, title, due, start, weight, status, owner, escalate_to, citation, definition_hash in rows:
+        due_date = dates[due] if due in dates else dates.setdefault(due, date.fromisoformat(due))
+        start_date = dates[start] if start in dates else dates.setdefault(start, date.fromisoformat(start))
+        yield (DeadlineRow(ref, did, title, due_date, start_date, weight, status, owner, escalate_to, citation),
+               definition_hash)
 
 
 def _payload(event: Event) -> str:
@@ -459,12 +469,10 @@ class SQLiteStore:
         order = " ORDER BY d.due, d.case_ref, d.deadline_id"
         with self._read() as conn:
             # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.
-            for row in conn.execute(select + " AND ".join(dated) + order, params):
-                yield _deadline_row(row[:-1]), row[-1]
+            yield from _with_hash(conn.execute(select + " AND ".join(dated) + order, params))
             if within_days is None:
                 undated = ["d.due IS NULL", *where]
-                for row in conn.execute(select + " AND ".join(undated) + order, params[:len(where)]):
-                    yield _deadline_row(row[:-1]), row[-1]
+                yield from _with_hash(conn.execute(select + " AND ".join(undated) + order, params[:len(where)]))
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         """Recompute every hash from the stored payloads; an empty list means the record is intact."""
