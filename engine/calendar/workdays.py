@@ -21,10 +21,9 @@ calendar has been asked `INDEX_AFTER` times, one lookup in a table of working da
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
 from reviewflow.engine.calendar.table import (
     FIRST_ORDINAL,
@@ -39,11 +38,6 @@ from reviewflow.engine.calendar.table import (
     is_weekend_ordinal,
 )
 from reviewflow.engine.errors import CalendarError, did_you_mean
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 __all__ = [
     "FIRST_SUPPORTED", "LAST_SUPPORTED", "MAX_MONTHS", "MAX_WORKING_DAYS", "REGION",

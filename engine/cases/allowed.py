@@ -12,17 +12,13 @@ A note may always be added; a correction while the case has events that carry da
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reviewflow.engine.cases import gates as gatemod
 from reviewflow.engine.cases import holds as holdmod
 from reviewflow.engine.cases.case import Case
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 
 @dataclass(frozen=True)

@@ -23,17 +23,12 @@ pending.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.calendar.rules import CalendarLike, base_dates
 from reviewflow.engine.definition.model import Citation, Deadline, DeadlineRule, Process
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import CalendarSpec

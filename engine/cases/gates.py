@@ -19,17 +19,12 @@ before or after the decision; it never holds the decision up.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reviewflow.engine.definition.model import Gate, Process
 from reviewflow.engine.events import Event
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 
 @dataclass(frozen=True)

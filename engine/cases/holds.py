@@ -16,17 +16,12 @@ A hold's review date is due like a deadline (`case show`, `due`): the partners r
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.events import Event
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 HOLD_KINDS = ("hold_started", "hold_reviewed", "hold_ended")
 

@@ -8,17 +8,12 @@ decision is re-opened (`reconsider`) before it is done, it is superseded: the ne
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reviewflow.engine.definition.model import GateOption
 from reviewflow.engine.events import Event
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,12 @@ from the rule's anchor, once that is recorded. When the case leaves the stage, a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reviewflow.engine.calendar.rules import CalendarLike, base_dates
 from reviewflow.engine.definition.model import Process, Task
-
-if TYPE_CHECKING:
-    from dataclasses import dataclass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    from reviewflow.engine.values import frozen_dataclass as dataclass
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,25 @@ def _dumps(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _bound(ref_text: str, seq: int, payload: str, prev: str, digest: str, by: object) -> bool:
-    """Whether `digest` is the chain hash of the stored payload text in this place."""
-    who = "" if by is None else ',"recorded_by":' + _dumps(str(by))
-    text = '{"case":' + ref_text + ',"event":' + payload + ',"prev":' + _dumps(prev) + who + ',"seq":' + str(seq) + "}"
+def _text(value: str) -> str:
+    """`_dumps(value)`; a hash (plain hex) needs no escaping, so it is quoted without the encoder."""
+    return f'"{value}"' if value.isascii() and value.isalnum() else _dumps(value)
+
+
+def _bound(ref_text: str, seq: int, payload: str, prev: str, digest: str, who: str) -> bool:
+    """Whether `digest` is the chain hash of the stored payload text in this place (`who`: the
+    `"recorded_by"` member as written, or "")."""
+    text = '{"case":' + ref_text + ',"event":' + payload + ',"prev":' + _text(prev) + who + ',"seq":' + str(seq) + "}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
+
+
+class _Recorders(dict[object, str]):
+    """The `"recorded_by"` member of a link for each recorder seen (a case has one or a few)."""
+
+    def __missing__(self, by: object) -> str:
+        text = "" if by is None else ',"recorded_by":' + _dumps(str(by))
+        self[by] = text
+        return text
 
 
 def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEvent]:
@@ -55,11 +69,12 @@ def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEven
     global _count
     _count += 1
     events: list[StoredEvent] = []
-    ref_text, expected = _dumps(ref), GENESIS_HASH
+    ref_text, expected, recorders = _dumps(ref), GENESIS_HASH, _Recorders()
     try:
         for seq_value, payload_value, prev_value, hash_value, by in rows:
             seq, payload, prev, digest = int(str(seq_value)), str(payload_value), str(prev_value), str(hash_value)
-            if seq != len(events) + 1 or prev != expected or not _bound(ref_text, seq, payload, prev, digest, by):
+            if seq != len(events) + 1 or prev != expected or \
+                    not _bound(ref_text, seq, payload, prev, digest, recorders[by]):
                 break
             events.append(StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev,
                                       None if by is None else str(by)))
@@ -80,10 +95,11 @@ def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEven
 def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None) -> list[ChainProblem]:
     """`check_chain`'s answer, from one sha256 per event when the chain is intact (what `verify` runs)."""
     listed = rows if isinstance(rows, Sequence) else list(rows)
-    ref_text, expected, seen = _dumps(ref), GENESIS_HASH, 0
+    ref_text, expected, seen, recorders = _dumps(ref), GENESIS_HASH, 0, _Recorders()
     for seq_value, payload_value, prev_value, hash_value, by in listed:
         seq, prev, digest = int(str(seq_value)), str(prev_value), str(hash_value)
-        if seq != seen + 1 or prev != expected or not _bound(ref_text, seq, str(payload_value), prev, digest, by):
+        if seq != seen + 1 or prev != expected or \
+                not _bound(ref_text, seq, str(payload_value), prev, digest, recorders[by]):
             return check_chain(ref, listed, last_seq)
         expected, seen = digest, seq
     if last_seq is not None and last_seq != seen:
