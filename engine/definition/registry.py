@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from reviewflow.engine.definition import searchpath
@@ -29,10 +30,15 @@ _TOP_KIND = re.compile(r"""^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$""", re
 # ---------------------------------------------------------------------------------------------
 # Registry
 
+@cache
+def _bundled_root() -> Path:
+    return processes_dir().resolve()
+
+
 def display_name(path: Path) -> str:
     """How diagnostics name a file: `bundled:…` for a bundled file, else relative to the working
     directory when it is below it (never a site-packages path a user cannot open from their folder)."""
-    if Path(path).resolve().is_relative_to(processes_dir().resolve()):
+    if Path(path).resolve().is_relative_to(_bundled_root()):
         return bundled_name(path)
     try:
         return os.path.relpath(path) if path.is_absolute() and path.resolve().is_relative_to(Path.cwd()) \
@@ -217,7 +223,7 @@ class Registry:
 
 def _workspace_root(path: Path) -> searchpath.Root:
     """A folder given as a plain path: the bundled folder keeps its origin, anything else is workspace."""
-    bundled = processes_dir().resolve()
+    bundled = _bundled_root()
     origin = searchpath.Origin.BUNDLED if Path(path).resolve() == bundled else searchpath.Origin.OPTION
     return searchpath.Root(Path(path), origin)
 
@@ -225,7 +231,7 @@ def _workspace_root(path: Path) -> searchpath.Root:
 def bundled_name(path: Path) -> str:
     """How a bundled file is named to users: `bundled:leeds/leeds-rapid-review.yaml`, never a site-packages path."""
     try:
-        return "bundled:" + Path(path).resolve().relative_to(processes_dir().resolve()).as_posix()
+        return "bundled:" + Path(path).resolve().relative_to(_bundled_root()).as_posix()
     except ValueError:
         return str(path)
 
