@@ -7,7 +7,7 @@ and (on a sample) against the day-by-day reference over the `holidays` package.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from reviewflow.engine.calendar import workdays
@@ -56,7 +56,14 @@ def test_the_edges_of_the_range_are_refused_the_same_way() -> None:
             cal.add_working_days(date(2100, 12, 30), 5)
         with pytest.raises(workdays.CalendarError):
             cal.add_working_days(date(1990, 1, 2), -5)
+        with pytest.raises(workdays.CalendarError):
+            cal.add_working_days(date(1985, 6, 3), 5)  # before the range, counting forward
+        with pytest.raises(workdays.CalendarError):
+            cal.add_working_days(datetime(2024, 1, 2, 9, 30), 5)  # a datetime is not a calendar date
+        with pytest.raises(workdays.CalendarError):
+            cal.add_working_days(date(2024, 1, 2), True)  # a bool is not a count
     assert indexed.add_working_days(date(2024, 1, 2), 0) == date(2024, 1, 2)
+    assert indexed.add_working_days(date(2100, 12, 24), 1) == searching.add_working_days(date(2100, 12, 24), 1)
 
 
 def test_a_calendar_switches_to_the_table_after_enough_calls() -> None:

@@ -21,6 +21,7 @@ calendar has been asked `INDEX_AFTER` times, one lookup in a table of working da
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate
@@ -81,6 +82,7 @@ class Calendar:
         self._calls = 0
         self._upto: list[int] | None = None
         self._working_at = b""
+        self._dates: list[date] = []
 
     def __repr__(self) -> str:
         return f"Calendar({self.provenance.id})"
@@ -108,12 +110,13 @@ class Calendar:
         # The hot path of every deadline: validation is inlined and only the rare bad input pays
         # for the slower checks that build the error message.
         upto = self._upto
-        if upto is not None and d.__class__ is date and n.__class__ is int and 0 < n <= MAX_WORKING_DAYS:
+        if upto is not None and n.__class__ is int and 0 < n <= MAX_WORKING_DAYS and d.__class__ is date:
             index = d.toordinal() - FIRST_ORDINAL
-            if 0 <= index < _SPAN:  # R1 by table: the common case, a deadline after its anchor
-                position = upto[index] + n - 1
-                if position < self._count:
-                    return _fromordinal(self._working[position])
+            if index >= 0:  # R1 by table: the common case, a deadline after its anchor
+                try:
+                    return self._dates[upto[index] + n - 1]
+                except IndexError:
+                    pass  # past either end of the range: the checked path says so
         return self._add_checked(d, n)
 
     def _add_checked(self, d: date, n: int) -> date:
@@ -144,7 +147,9 @@ class Calendar:
         for ordinal in self._working:
             flags[ordinal - FIRST_ORDINAL] = 1
         self._working_at = bytes(flags)
+        self._dates = [_fromordinal(o) for o in self._working]  # the answers themselves (dates are immutable)
         self._upto = list(accumulate(flags))
+        self.add_working_days = _by_table(self._upto, self._dates, self._add_checked)  # type: ignore[method-assign]
         return self._upto
 
     def add_calendar_days(self, d: date, n: int, roll_forward: bool = False) -> date:
@@ -207,6 +212,29 @@ class Calendar:
         low, high = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
         return [(date.fromordinal(o), reason) for o, reason in sorted(self._reasons.items())
                 if low <= o <= high]
+
+
+def _by_table(upto: list[int], dates: list[date], checked: Callable[[date, int], date]) -> Callable[[date, int], date]:
+    """`add_working_days` once the table exists: the same checks, with everything it reads held in the
+    closure (a method looks each attribute and global up on every call; this is the deadline hot path).
+
+    The table is indexed by the ordinal itself: the ordinals before the supported range hold a count so
+    large that the answer's index falls off the list, as does an ordinal past it, so a date out of range
+    takes the checked path, which says why, without a comparison here."""
+    by_ordinal = [_OFF_THE_END] * FIRST_ORDINAL + upto
+
+    def add_working_days(d: date, n: int, _date: type = date, _most: int = MAX_WORKING_DAYS) -> date:
+        if n.__class__ is int and 0 < n <= _most and d.__class__ is _date:
+            try:  # R1 by table: the common case, a deadline after its anchor
+                return dates[by_ordinal[d.toordinal()] + n - 1]
+            except IndexError:
+                pass  # outside the supported range: the checked path says so
+        return checked(d, n)
+
+    return add_working_days
+
+
+_OFF_THE_END = 1 << 40
 
 
 def _ordinal(d: date) -> int:
