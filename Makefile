@@ -39,13 +39,16 @@ types: $(STAMP)
 
 check: lint types test
 
+# Every benchmark prints each measure beside its baseline taken in the same run, the goal and the verdict.
+# bench/scale.py builds 1k, 10k and 100k-case stores (the last takes a few minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/workdays.py
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/scale.py
 	@if scripts/pg-cluster.sh ensure; then $(WITH_PG) $(BIN)/python bench/store.py; \
 	else echo "bench: PostgreSQL cannot be installed here: the store benchmark measures SQLite only"; \
 	$(BIN)/python bench/store.py; fi
-	$(BIN)/python bench/runtime.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
