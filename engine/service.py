@@ -28,6 +28,7 @@ from reviewflow.engine.cases import definitions
 from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.deadlines import calendar_for_process
+from reviewflow.engine.cases.definitions import process_file_of  # re-exported
 from reviewflow.engine.cases.projection import deadline_rows, due_soon_of, due_status
 from reviewflow.engine.cases.summary import summarize
 from reviewflow.engine.cases.views import (  # re-exported: what readers of the service import from it
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 
 RETRIES = 5
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
-_TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -73,16 +73,6 @@ def check_partnership(key: str) -> str:
         raise RefusedError(f'"{key}" is not a partnership key',
                            hint="a partnership key is lower-case letters, digits, '-', '_' or '.', e.g. leeds")
     return key
-
-
-def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
-    """Which stored text is the process itself (the others are the bases it extends)."""
-    for name, text in bundle.items():
-        match = _TOP_ID.search(text)
-        if match and match.group(1) == process_id:
-            return name
-    raise NotFoundError(f'the stored definition has no file for process "{process_id}"',
-                        did_you_mean(process_id, bundle))
 
 
 class CaseService:

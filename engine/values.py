@@ -86,3 +86,16 @@ def _make(cls: type[T]) -> type[T]:
         method.__qualname__ = f"{qualname}.{method.__name__}"
         setattr(cls, method.__name__, method)
     return cls
+
+
+def evolve(obj: T, **changes: Any) -> T:
+    """`dataclasses.replace` for a plain frozen dataclass (no `__post_init__`, init-only or slotted
+    fields), without re-running `__init__`: about five times faster, for the fold's per-event values."""
+    unknown = changes.keys() - obj.__dict__.keys()
+    if unknown:
+        raise TypeError(f"{type(obj).__qualname__} has no field {sorted(unknown)[0]!r}")
+    made: T = object.__new__(type(obj))
+    fields = object.__getattribute__(made, "__dict__")
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return made

@@ -86,3 +86,13 @@ def test_default_factories_give_each_instance_its_own_value() -> None:
 def test_only_frozen_classes_are_offered() -> None:
     with pytest.raises(TypeError):
         frozen_dataclass(frozen=False)
+
+
+def test_evolve_is_replace_for_a_plain_frozen_dataclass() -> None:
+    from reviewflow.engine.values import evolve
+
+    real = REAL(1, "a", ("t",), "w", 3)
+    assert evolve(real, y="b", hidden=4) == dataclasses.replace(real, y="b", hidden=4)
+    assert evolve(real, y="b") is not real and real.y == "a"
+    with pytest.raises(TypeError):
+        evolve(real, z=1)

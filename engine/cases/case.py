@@ -169,7 +169,8 @@ class Case:
 
     def _enter(self, stage: str, event: Event) -> None:
         if self.visits:
-            self.visits[-1] = replace(self.visits[-1], left_seq=event.seq, left_at=event.at)
+            left = self.visits[-1]  # built directly: dataclasses.replace costs more than the rest of a fold step
+            self.visits[-1] = taskmod.StageVisit(left.stage, left.entered_seq, left.entered_at, event.seq, event.at)
         self.visits.append(taskmod.StageVisit(stage, event.seq, event.at))
         self.stage = stage
 

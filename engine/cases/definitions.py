@@ -11,6 +11,7 @@ or state-machine library; only a miss runs the loading pipeline (imported then) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +20,12 @@ from reviewflow.engine.cases import machine
 from reviewflow.engine.definition import compiled
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.definition.registry import Registry, definition_hash, display_name
-from reviewflow.engine.errors import DefinitionError, NotFoundError
+from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.loader import LoadResult
 
+_TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _memory: dict[str, Process] = {}
 _events = {"hits": 0, "misses": 0, "builds": 0}  # counted for tests and benchmarks
 
@@ -102,6 +104,16 @@ def newer(registry: Registry, process_id: str, definition_hash_now: str,
         remember(now[0], now[1], result.process)
     process = result.process
     return process if process is not None and process.text_hash != definition_hash_now else None
+
+
+def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:
+    """Which stored text is the process itself (the others are the bases it extends)."""
+    for name, text in bundle.items():
+        match = _TOP_ID.search(text)
+        if match and match.group(1) == process_id:
+            return name
+    raise NotFoundError(f'the stored definition has no file for process "{process_id}"',
+                        did_you_mean(process_id, bundle))
 
 
 def files_bundle(registry: Registry, process_id: str) -> tuple[dict[str, str], str] | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from reviewflow.engine.definition.model import Gate, Process
 from reviewflow.engine.events import Event
+from reviewflow.engine.values import evolve
 
 
 @dataclass(frozen=True)
@@ -125,16 +126,16 @@ def fold(process: Process, state: GateState, event: Event) -> GateState:
     gate = process.gates[event.name]
     vote = _vote(event)
     if event.kind == "recommended":
-        return replace(state, recommendation=vote)
+        return evolve(state, recommendation=vote)
     if event.kind == "dispute_decided":
-        return replace(state, outcome=vote, settled_by="dispute", disputed=False)
+        return evolve(state, outcome=vote, settled_by="dispute", disputed=False)
     decisions = dict(state.decisions)
     decisions[event.by] = vote
     option, disputed = _settle(process, gate, decisions)
     if option is not None:
-        return replace(state, decisions=decisions, outcome=replace(vote, option=option),
+        return evolve(state, decisions=decisions, outcome=evolve(vote, option=option),
                        settled_by=gate.rule, disputed=False)
-    return replace(state, decisions=decisions, disputed=disputed)
+    return evolve(state, decisions=decisions, disputed=disputed)
 
 
 def status(gate: Gate, state: GateState, stage: str) -> str:

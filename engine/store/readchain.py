@@ -38,20 +38,11 @@ def chain_checks() -> int:
     return _count
 
 
+_decode = json.JSONDecoder().decode
+
+
 def _dumps(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _text(value: str) -> str:
-    """`_dumps(value)`; a hash (plain hex) needs no escaping, so it is quoted without the encoder."""
-    return f'"{value}"' if value.isascii() and value.isalnum() else _dumps(value)
-
-
-def _bound(ref_text: str, seq: int, payload: str, prev: str, digest: str, who: str) -> bool:
-    """Whether `digest` is the chain hash of the stored payload text in this place (`who`: the
-    `"recorded_by"` member as written, or "")."""
-    text = '{"case":' + ref_text + ',"event":' + payload + ',"prev":' + _text(prev) + who + ',"seq":' + str(seq) + "}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
 
 
 class _Recorders(dict[object, str]):
@@ -69,14 +60,14 @@ def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEven
     global _count
     _count += 1
     events: list[StoredEvent] = []
-    ref_text, expected, recorders = _dumps(ref), GENESIS_HASH, _Recorders()
+    head, expected, recorders, sha = '{"case":' + _dumps(ref) + ',"event":', GENESIS_HASH, _Recorders(), hashlib.sha256
     try:
-        for seq_value, payload_value, prev_value, hash_value, by in rows:
-            seq, payload, prev, digest = int(str(seq_value)), str(payload_value), str(prev_value), str(hash_value)
+        for seq, payload, prev, digest, by in rows:
+            # `prev` equals the last digest checked (or the genesis hash), so it is plain hex: quoted as it is.
             if seq != len(events) + 1 or prev != expected or \
-                    not _bound(ref_text, seq, payload, prev, digest, recorders[by]):
+                    sha(f'{head}{payload},"prev":"{prev}"{recorders[by]},"seq":{seq}}}'.encode()).hexdigest() != digest:
                 break
-            events.append(StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev,
+            events.append(StoredEvent(Event.from_json_dict(_decode(payload), seq=seq), digest, prev,
                                       None if by is None else str(by)))
             expected = digest
         else:
@@ -92,16 +83,20 @@ def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEven
                          hint="run `verify` for every problem; restore the store from a backup")
 
 
-def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None) -> list[ChainProblem]:
-    """`check_chain`'s answer, from one sha256 per event when the chain is intact (what `verify` runs)."""
+def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None, *, with_ref: bool = False) -> list[ChainProblem]:
+    """`check_chain`'s answer, from one sha256 per event when the chain is intact (what `verify` runs).
+    `with_ref`: each row starts with the case's ref (as `verify` selects them), which is skipped."""
     listed = rows if isinstance(rows, Sequence) else list(rows)
-    ref_text, expected, seen, recorders = _dumps(ref), GENESIS_HASH, 0, _Recorders()
-    for seq_value, payload_value, prev_value, hash_value, by in listed:
-        seq, prev, digest = int(str(seq_value)), str(prev_value), str(hash_value)
-        if seq != seen + 1 or prev != expected or \
-                not _bound(ref_text, seq, str(payload_value), prev, digest, recorders[by]):
-            return check_chain(ref, listed, last_seq)
-        expected, seen = digest, seq
+    head, expected, seen, recorders, sha = '{"case":' + _dumps(ref) + ',"event":', GENESIS_HASH, 0, _Recorders(), \
+        hashlib.sha256
+    for row in listed:
+        seq, payload, prev, digest, by = row[1:] if with_ref else row
+        seen += 1
+        # `prev` equals the last digest checked (or the genesis hash), so it is plain hex: quoted as it is.
+        if seq != seen or prev != expected or \
+                sha(f'{head}{payload},"prev":"{prev}"{recorders[by]},"seq":{seen}}}'.encode()).hexdigest() != digest:
+            return check_chain(ref, [r[1:] for r in listed] if with_ref else listed, last_seq)
+        expected = digest
     if last_seq is not None and last_seq != seen:
-        return check_chain(ref, listed, last_seq)
+        return check_chain(ref, [r[1:] for r in listed] if with_ref else listed, last_seq)
     return []

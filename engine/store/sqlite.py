@@ -492,7 +492,7 @@ class SQLiteStore:
                 seen = True
                 if case_ref not in heads:
                     problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                problems.extend(verify_rows(case_ref, [r[1:] for r in group], heads.pop(case_ref, None)))
+                problems.extend(verify_rows(case_ref, list(group), heads.pop(case_ref, None), with_ref=True))
             if ref is not None and not seen and not heads:
                 raise self._unknown_case(conn, ref)
         for missing in sorted(heads):
