@@ -8,25 +8,42 @@ command raises is reported by `commands.errors` (exit codes: 0 ok, 1 a user-leve
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
-from reviewflow.commands import admin as admin_commands
-from reviewflow.commands import calendar as calendar_commands
-from reviewflow.commands import case_read, case_write
-from reviewflow.commands import db as db_commands
-from reviewflow.commands import definitions as definition_commands
-from reviewflow.commands import oversight as oversight_commands
-from reviewflow.commands import reports as report_commands
-from reviewflow.commands import scenarios as scenario_commands
-from reviewflow.commands import workspace as workspace_commands
 from reviewflow.commands.errors import exit_code_for
 from reviewflow.commands.workspace import describe_search_path, processes_option
 
+# Which module registers each top-level command. A command's module is imported when the command is
+# used (or listed, for --help), so `reviewflow case show` does not load the code of thirty other commands;
+# tests/test_lean_commands.py checks this table against what the modules register. (`case` loads its
+# write commands itself: commands.case_common.CaseGroup.)
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "validate": ("definitions",), "processes": ("definitions",), "show": ("definitions",),
+    "diagram": ("definitions",), "calendar": ("calendar",), "case": ("case_read",),
+    "cases": ("case_read",), "due": ("case_read",), "actions": ("oversight",), "action": ("oversight",),
+    "learning": ("oversight",), "report": ("reports",), "import-cohort": ("reports",), "new": ("scenarios",),
+    "test": ("scenarios",), "copy": ("workspace",), "schema": ("workspace",), "db": ("db",), "admin": ("admin",),
+}
+
 
 class ReviewflowGroup(click.Group):
-    """The top-level group: every command runs inside its `invoke`, so every failure passes here."""
+    """The top-level group: every command runs inside its `invoke`, so every failure passes here.
+
+    Commands are registered by their modules when first asked for (`COMMAND_MODULES`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for module in COMMAND_MODULES.get(cmd_name, ()):
+                register(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in dict.fromkeys(m for modules in COMMAND_MODULES.values() for m in modules):
+            register(module)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,9 +88,14 @@ def cli(debug: bool) -> None:
     """
 
 
-for module in (definition_commands, calendar_commands, case_write, case_read, oversight_commands,
-               report_commands, scenario_commands, workspace_commands, db_commands, admin_commands):
-    module.register(cli)
+_registered: set[str] = set()
+
+
+def register(module: str) -> None:
+    """Add the commands of `reviewflow.commands.<module>` to the group, once."""
+    if module not in _registered:
+        _registered.add(module)
+        importlib.import_module(f"reviewflow.commands.{module}").register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ for the read commands, from the case's last recorded event (and the output says 
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,24 @@ if TYPE_CHECKING:
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
-@click.group("case")
+class CaseGroup(click.Group):
+    """The `case` group: its read commands are in commands.case_read, its writes in commands.case_write;
+    each module is imported when one of its commands is used (both to list them)."""
+
+    READS = ("show", "history", "explain", "verify")
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            importlib.import_module("reviewflow.commands." + ("case_read" if cmd_name in self.READS else "case_write"))
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in ("case_read", "case_write"):
+            importlib.import_module(f"reviewflow.commands.{module}")
+        return super().list_commands(ctx)
+
+
+@click.group("case", cls=CaseGroup)
 def case_group() -> None:
     """Run one case: open it, record what happens, decide, and see where it stands.
 

@@ -138,3 +138,41 @@ def test_due_and_cases_print_from_the_stream(db: Path) -> None:
     text = _ok("due", "--as-of", "2024-01-03", "--db", str(db))
     assert "notify_panel" in text and "overdue" in text
     assert json.loads(_ok("cases", "--format", "json", "--db", str(db)))["cases"][0]["case"] == REF
+
+
+def test_every_command_module_is_in_the_lazy_table() -> None:
+    """cli.COMMAND_MODULES names, for each top-level command, the module that registers it."""
+    import importlib
+
+    import click
+    from reviewflow import cli as cli_module
+
+    modules = {m for names in cli_module.COMMAND_MODULES.values() for m in names} | {"case_write"}
+    registered: dict[str, set[str]] = {}
+    for module in modules:
+        group = click.Group("probe")
+        importlib.import_module(f"reviewflow.commands.{module}").register(group)
+        for name in group.commands:
+            registered.setdefault(name, set()).add(module)
+    assert set(registered) == set(cli_module.COMMAND_MODULES)
+    for name, modules_of in registered.items():
+        assert set(cli_module.COMMAND_MODULES[name]) <= modules_of, name
+
+
+SHOW_MODULES = """
+import sys
+from reviewflow.cli import main
+try:
+    main(["case", "show", sys.argv[1], "--db", sys.argv[2]])
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print("MODULES", ",".join(sorted(m for m in sys.modules if m.startswith("reviewflow.commands."))), file=sys.stderr)
+"""
+
+
+def test_case_show_loads_only_its_own_commands(db: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", SHOW_MODULES, REF, str(db)], capture_output=True, text=True,
+                          check=True)
+    loaded = done.stderr.rsplit("MODULES ", 1)[1].strip().split(",")
+    assert "reviewflow.commands.case_read" in loaded and "reviewflow.commands.case_write" not in loaded
+    assert not {"reviewflow.commands.definitions", "reviewflow.commands.oversight"} & set(loaded)
