@@ -149,7 +149,7 @@ class Calendar:
         self._working_at = bytes(flags)
         self._dates = [_fromordinal(o) for o in self._working]  # the answers themselves (dates are immutable)
         self._upto = list(accumulate(flags))
-        self.add_working_days = _by_table(self._upto, self._dates, self._add_checked)  # type: ignore[method-assign]
+        self.add_working_days = _by_table(self._upto, self._dates, self._add_checked)  # type: ignore[method-assign,assignment]
         return self._upto
 
     def add_calendar_days(self, d: date, n: int, roll_forward: bool = False) -> date:

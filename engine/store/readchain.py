@@ -67,8 +67,8 @@ def read_events(ref: str, rows: Sequence[Row], last_seq: int) -> list[StoredEven
             if seq != len(events) + 1 or prev != expected or \
                     sha(f'{head}{payload},"prev":"{prev}"{recorders[by]},"seq":{seq}}}'.encode()).hexdigest() != digest:
                 break
-            events.append(StoredEvent(Event.from_json_dict(_decode(payload), seq=seq), digest, prev,
-                                      None if by is None else str(by)))
+            events.append(StoredEvent(Event.from_json_dict(_decode(payload), seq=seq),  # type: ignore[arg-type]
+                                      str(digest), str(prev), None if by is None else str(by)))
             expected = digest
         else:
             if len(events) == last_seq:
