@@ -176,7 +176,7 @@ def main() -> None:
     rows.append(fresh_package_per_call(random_cases(200, 15, 15)))
 
     print(f"Working-day arithmetic, dates {FIRST}..{LAST}, seed {SEED}")
-    header = ("case", "index (bisect)", "day-by-day loop", "loop/index", "disagreements")
+    header = ("case", "add_working_days", "day-by-day loop", "loop/ours", "disagreements")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))))

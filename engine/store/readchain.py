@@ -90,7 +90,10 @@ def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None, *, with_ref
     head, expected, seen, recorders, sha = '{"case":' + _dumps(ref) + ',"event":', GENESIS_HASH, 0, _Recorders(), \
         hashlib.sha256
     for row in listed:
-        seq, payload, prev, digest, by = row[1:] if with_ref else row
+        if with_ref:
+            _, seq, payload, prev, digest, by = row
+        else:
+            seq, payload, prev, digest, by = row
         seen += 1
         # `prev` equals the last digest checked (or the genesis hash), so it is plain hex: quoted as it is.
         if seq != seen or prev != expected or \

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, timedelta
 from itertools import groupby
+from operator import itemgetter
 from types import TracebackType
 from typing import Any, Self
 
@@ -488,7 +489,7 @@ class SQLiteStore:
                 rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
                                     "ORDER BY case_ref, seq")
             seen = False
-            for case_ref, group in groupby(rows, key=lambda r: str(r[0])):
+            for case_ref, group in groupby(rows, key=itemgetter(0)):
                 seen = True
                 if case_ref not in heads:
                     problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
