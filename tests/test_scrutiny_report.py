@@ -37,7 +37,7 @@ def run(db: Path, *args: str) -> str:
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cohort") / "leeds.db"
     out = run(db, "import-cohort", "leeds-2021-22")
-    assert out.strip() == "imported 220 steps from leeds-2021-22: 11 cases, 7 actions, 5 learning outputs"
+    assert out.strip() == "imported 231 steps from leeds-2021-22: 11 cases, 7 actions, 5 learning outputs"
     return db
 
 
