@@ -8,7 +8,6 @@ for the read commands, from the case's last recorded event (and the output says 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -19,11 +18,9 @@ from reviewflow.commands.common import db_option, parse_date_arg, resolve_db_pat
 from reviewflow.commands.workspace import processes_option, registry
 
 if TYPE_CHECKING:
+    from reviewflow.engine.cases.checks import DatePolicy
     from reviewflow.engine.definition.model import Process
     from reviewflow.engine.service import CaseService
-
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
-
 
 @click.group("case")
 def case_group() -> None:
@@ -85,12 +82,15 @@ def parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _typed(kind: str | None, text: str) -> Any:
+    from reviewflow.engine.limits import whole_number
+
     if kind == "list":
         return [item.strip() for item in text.split(",") if item.strip()]
     if kind == "bool" and text.strip().lower() in ("true", "false"):
         return text.strip().lower() == "true"
-    if kind == "int" and _WHOLE_NUMBER.fullmatch(text.strip()):
-        return int(text.strip())
+    if kind == "int":
+        number = whole_number(text.strip())  # None for too many digits: the engine names field and rule
+        return text if number is None else number
     return text
 
 

@@ -135,8 +135,9 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
 @click.command("due")
 @click.option("--as-of", "as_of_text", metavar="DATE", required=True,
               help="Today's date (required: the engine never reads the clock).")
-@click.option("--within", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Only deadlines due within N calendar days of --as-of (overdue ones included).")
+@click.option("--within", type=click.IntRange(min=0, max=36600), default=None, metavar="N",
+              help="Only deadlines due within N calendar days of --as-of (overdue ones included); "
+                   "0 to 36600 (100 years).")
 @click.option("--role", metavar="ROLE", default=None, help="Only deadlines this role is expected to meet.")
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when anything listed is overdue (for cron/CI).")
 @format_option(Output.DUE)

@@ -69,8 +69,14 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
 
     search = search_path()
     chosen = [p for p in paths if not skip_other_yaml or p.is_dir() or yaml_kind(p) is not None]
+    empty = [p for p in chosen if p.is_dir() and expand([p]) == ([], [])]
+    if empty:
+        from reviewflow.engine.errors import NotFoundError
+
+        raise NotFoundError(f"there is no definition or scenario file (*.yaml) under {empty[0]}",
+                            "name a folder of definitions, or a definition or scenario file")
     if paths and not chosen:
-        click.echo("no definition or scenario among the files given: nothing to check")
+        say("no definition or scenario among the files given: nothing to check")
         raise click.exceptions.Exit(EXIT_OK)
     roots = search.workspace or search.roots
     targets = chosen or [root.path for root in roots]

@@ -31,6 +31,7 @@ from reviewflow.engine.errors import (
     Severity,
     did_you_mean,
 )
+from reviewflow.engine.limits import read_regular_text
 from reviewflow.engine.paths import processes_dir
 
 _E = Severity.ERROR
@@ -109,7 +110,7 @@ def yaml_kind(path: Path) -> str | None:
     if SCENARIOS_DIR in parts:
         return "scenario"
     try:
-        head = Path(path).read_text(encoding="utf-8", errors="replace")
+        head = read_regular_text(path)  # never blocks on a named pipe
     except OSError:
         head = ""
     if _TOP_REVIEWFLOW.search(head):
@@ -120,13 +121,16 @@ def yaml_kind(path: Path) -> str | None:
 
 
 def definition_files(root: Path) -> list[Path]:
-    """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories."""
+    """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories.
+
+    Anything named *.yaml that is not a folder counts (a named pipe or a broken link too), so that
+    loading it reports why it cannot be read instead of skipping it without a word."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         return []
     return sorted(p for p in root.rglob("*.yaml")
-                  if p.is_file() and SCENARIOS_DIR not in p.relative_to(root).parts[:-1])
+                  if not p.is_dir() and SCENARIOS_DIR not in p.relative_to(root).parts[:-1])
 
 
 class Registry:
@@ -172,7 +176,7 @@ class Registry:
                 continue
             self._origins[real] = origin
             try:
-                text = real.read_text(encoding="utf-8", errors="replace")
+                text = read_regular_text(real)
             except OSError:
                 continue  # unreadable files are reported when they are loaded, not here
             pid, ext, line = _peek(text)

@@ -21,6 +21,7 @@ from reviewflow.engine.cases.deadlines import calendar_for_process
 from reviewflow.engine.cases.write_report import WriteReport
 from reviewflow.engine.definition.model import DeadlineRule, Process, Unit
 from reviewflow.engine.errors import NotFoundError, RefusedError, did_you_mean
+from reviewflow.engine.limits import too_many_digits
 from reviewflow.engine.oversight.views import ActionView, OutputView, action_view, due_instance, output_view
 from reviewflow.engine.service import CaseService, Progress
 from reviewflow.engine.store.types import CaseRow
@@ -35,6 +36,9 @@ def parse_within(text: str) -> tuple[Unit, int]:
     if match is None:
         raise RefusedError(f'"{text}" is not a timescale', 'write e.g. "20 working days", "30 calendar days" '
                            'or "3 months"')
+    if too_many_digits(match.group(1)):  # int() of 5,000 digits is a ValueError (#14)
+        raise RefusedError(f"the timescale has a number of {len(match.group(1)):,} digits",
+                           'write e.g. "20 working days", "30 calendar days" or "3 months"')
     n, word = int(match.group(1)), match.group(2).lower()
     unit: Unit = "months" if word.startswith("month") else "working_days" if word.startswith("working") \
         else "calendar_days"

@@ -78,7 +78,7 @@ def discover(paths: Sequence[str | Path] = (), search: SearchPath | None = None,
     problems: list[Diagnostic] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if path.is_file() or (path.exists() and not path.is_dir()):  # a pipe or device: loading says so
             found.append(path)
             continue
         if path.is_dir():
