@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 from reviewflow.engine.render.formats import Output, default_format, formats, render
+from reviewflow.engine.render.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +31,12 @@ def format_option(kind: Output, help_text: str = FORMAT_HELP) -> Callable[[F], F
 
 def echo_rendered(kind: Output, output_format: str, value: Any, *, err: bool = False) -> None:
     click.echo(render(kind, output_format, value), nl=False, err=err)
+
+
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print a line the command composed itself (paths, counts): control characters escaped, as
+    `render` does for every rendered output (engine.render.terminal)."""
+    click.echo(printable(text), err=err, nl=nl)
 
 
 def db_option(func: F) -> F:

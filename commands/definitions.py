@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.common import echo_rendered, format_option, say
 from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option, registry, search_path
 from reviewflow.engine.render.formats import Output
