@@ -68,11 +68,11 @@ def write_dates(at_text: str, as_of_text: str | None) -> tuple[date, date]:
 def parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
     """--set field=value …, typed by the definition (the engine checks the values)."""
     out: dict[str, Any] = {}
-    for pair in pairs:
+    for number, pair in enumerate(pairs, start=1):
         key, sep, text = pair.partition("=")
         key = key.strip()
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not field=value (e.g. --set harm=seriously_harmed)",
+        if not sep or not key:  # not repeated: it may hold a personal value
+            raise click.BadParameter(f"--set number {number} is not FIELD=VALUE (e.g. --set harm=seriously_harmed)",
                                      param_hint="--set")
         if key in out:
             raise click.BadParameter(f'field "{key}" is given twice', param_hint="--set")

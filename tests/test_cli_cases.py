@@ -223,7 +223,7 @@ def test_set_without_equals_is_a_usage_error(db: Path) -> None:
     result = run(db, "case", "open", "leeds-rapid-review", REF, "--at", "2023-12-21", "--by", "local_authority",
                  "--pseudonym", "Child B", "--set", "harm")
     assert result.exit_code == 2
-    assert "is not field=value" in result.output
+    assert "--set number 1 is not FIELD=VALUE" in result.output
 
 
 def test_unknown_agency_and_missing_agency_are_refused(db: Path) -> None:

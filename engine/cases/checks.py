@@ -10,6 +10,7 @@ from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Field, Process
 from reviewflow.engine.errors import RefusedError, did_you_mean
+from reviewflow.engine.limits import MAX_DIGITS
 
 if TYPE_CHECKING:
     from reviewflow.engine.cases.case import Case
@@ -78,32 +79,41 @@ def check_role(process: Process, by: str, may: Sequence[str], doing: str,
 
 
 def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
-    """(the JSON form of value, or an error message) for one field."""
+    """(the JSON form of value, or an error message) for one field.
+
+    A message names the field and the rule it breaks; it repeats the value given only when the field
+    is not personal (a personal value must never reach an error message, a log or a scenario report)."""
     t = f.type
     if value is None:
         return None, f'field "{f.id}" needs a value'
+
+    def given(text: Any) -> str:
+        return f', not "{text}"' if not f.personal else " (the value given is not shown: the field is personal)"
+
     if t in ("string", "text"):
         return (value, None) if isinstance(value, str) and value.strip() else (value, f'field "{f.id}" is text')
     if t == "enum":
         if value in f.values:
             return value, None
-        return value, f'field "{f.id}" must be one of {", ".join(f.values)}, not "{value}"'
+        return value, f'field "{f.id}" must be one of {", ".join(f.values)}{given(value)}'
     if t == "bool":
         return (value, None) if isinstance(value, bool) else (value, f'field "{f.id}" must be true or false')
     if t == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (value, f'field "{f.id}" must be a whole number')
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** MAX_DIGITS
+        return (value, None) if ok else (value, f'field "{f.id}" must be a whole number of at most '
+                                                f'{MAX_DIGITS} digits')
     if t == "date":
         parsed = iso_date_or_none(value)
         if parsed is not None:
             return parsed.isoformat(), None
-        return value, f'field "{f.id}" must be a real date written YYYY-MM-DD, not "{value}"'
+        return value, f'field "{f.id}" must be a real date written YYYY-MM-DD{given(value)}'
     if not isinstance(value, (list, tuple)):
         return value, f'field "{f.id}" is a list'
     items = [str(v) for v in value]
     bad = [v for v in items if f.values and v not in f.values]
     if bad:
-        return items, f'field "{f.id}" allows only {", ".join(f.values)}; not {", ".join(bad)}'
+        rule = f'field "{f.id}" allows only {", ".join(f.values)}'
+        return items, rule + (f"; not {', '.join(bad)}" if not f.personal else given(None))
     if len(set(items)) != len(items):
         return items, f'field "{f.id}" lists a value twice'
     return items, None
