@@ -52,7 +52,23 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
     from reviewflow.engine.store import open_store
 
     with open_store(resolve_db_path(db_path), create=create) as store:
-        yield CaseService(store, registry())
+        yield CaseService(store, registry(), dates=_date_policy())
+
+
+def _date_policy() -> DatePolicy:
+    """--date-horizon and --confirm-date of this command (the defaults for a read command)."""
+    from reviewflow.engine.cases.checks import DEFAULT_DATE_HORIZON_DAYS, DatePolicy
+
+    meta = click.get_current_context().meta
+    return DatePolicy(meta.get(_HORIZON, DEFAULT_DATE_HORIZON_DAYS), bool(meta.get(_CONFIRMED, False)))
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None:
+        ctx.meta[f"reviewflow.{param.name}"] = value
+
+
+_HORIZON, _CONFIRMED = "reviewflow.date_horizon", "reviewflow.confirm_date"
 
 
 def optional_date(value: str | None, what: str) -> date | None:
@@ -98,8 +114,17 @@ def _typed(kind: str | None, text: str) -> Any:
 
 
 def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--at, --by, --as-of, --db and --processes, shared by every write command."""
+    """--at, --by, --as-of, --db, --processes, --confirm-date and --date-horizon, shared by every write."""
     func = processes_option(func)
+    func = click.option("--date-horizon", "date_horizon", type=click.IntRange(1, 36600), metavar="N",
+                        envvar="REVIEWFLOW_DATE_HORIZON", show_envvar=True, default=None, expose_value=False,
+                        callback=_remember,
+                        help="How many days after the case's last event a date may be without --confirm-date "
+                             "(default 365).")(func)
+    func = click.option("--confirm-date", "confirm_date", is_flag=True, default=None, expose_value=False,
+                        callback=_remember,
+                        help="Record a date more than the date horizon after the case's last event (a year "
+                             "typed wrongly is refused without it).")(func)
     func = db_option(func)
     func = click.option("--as-of", "as_of_text", metavar="DATE", default=None,
                         help="Today's date for the checks (default: --at). An event dated after it is "

@@ -25,7 +25,8 @@ from typing import Any
 from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import commands as actions
 from reviewflow.engine.cases.allowed import allowed_actions
-from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.case import CORRECTED_DATE_KEY, Case
+from reviewflow.engine.cases.checks import DatePolicy
 from reviewflow.engine.cases.deadlines import calendar_for_process
 from reviewflow.engine.cases.projection import deadline_rows, due_status
 from reviewflow.engine.cases.summary import summarize
@@ -129,11 +130,17 @@ class DueList:
 
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
-                 calendar: CalendarLike | None = None) -> None:
+                 calendar: CalendarLike | None = None, dates: DatePolicy | None = None,
+                 keep_cases: bool = False) -> None:
+        """`keep_cases`: keep each case between commands instead of re-reading (and re-verifying) its
+        whole record every time, so that N commands cost O(N), not O(N²). Only for a store this service
+        alone writes, such as a scenario run's in-memory one; the CLI re-reads on every command."""
         self.store = store
         self._registry = registry
         self._calendar = calendar  # None: each definition's own calendar (tests may inject one)
         self._processes: dict[str, Process] = {}
+        self.dates = dates or DatePolicy()  # a date far after the case's last one needs --confirm-date
+        self._kept: dict[str, tuple[int, Case]] | None = {} if keep_cases else None  # ref -> (last seq, case)
 
     @property
     def registry(self) -> Registry:
@@ -345,6 +352,7 @@ class CaseService:
             case, row = self.case(ref)
             try:
                 event = make(case)
+                self.dates.check(case.last_at, _dates_typed(event, as_of), "the case's last event")
                 after = case.apply(event)
             except RefusedError as exc:
                 _list_allowed(exc, case, as_of)
@@ -430,15 +438,25 @@ class CaseService:
         return self._command(ref, as_of, lambda c: actions.waive(c, deadline, at, by, as_of, reason))
 
     def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
-                as_of: date | None = None, actor: str | None = None) -> WriteReport:
+                as_of: date | None = None, actor: str | None = None, at_date: date | None = None) -> WriteReport:
         self.check_vocabulary(self.definition_of(ref), data)
         return self._command(ref, as_of or at,
-                             lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor))
+                             lambda c: actions.correct(c, seq, at, by, reason, data, as_of, actor, at_date))
 
     def note(self, ref: str, at: date, by: str, text: str, as_of: date | None = None,
              notified: str | list[str] | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of or at,
                              lambda c: actions.note(c, at, by, text, as_of, notified, actor))
+
+
+def _dates_typed(event: Event, as_of: date) -> list[tuple[str, date]]:
+    """The dates a write names, by the option that gave each: what the date horizon checks."""
+    dates = [("--at", event.at), ("--as-of", as_of)]
+    for key, option in (("to", "--to"), (CORRECTED_DATE_KEY, "--at-date")):
+        value = event.data.get(key)
+        if isinstance(value, str):
+            dates.append((option, date.fromisoformat(value)))
+    return dates
 
 
 def _last_date(case: Case) -> date:

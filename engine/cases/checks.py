@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from reviewflow.engine.cases.case import Case
 
 AllowedFn = Callable[[], list[str]]
+DEFAULT_DATE_HORIZON_DAYS = 365
 
 # Data an event carries by its kind, not by a definition field: a planned event's date, and what a
 # publication event records (docs/language.md, events `planned` and `publication`).
@@ -53,18 +55,57 @@ def refuse(case: Case | None, message: str, hint: str | None, as_of: date | None
 
 
 def check_dates(case: Case, at: date, as_of: date) -> None:
-    """Not after today, not before the case opened, not before the previous event."""
+    """Not after today, not before the case opened, not before the previous event.
+
+    An earlier event dated after `at` may be the mistake (a year typed wrongly): the refusal then
+    gives the exact `case correct … --at-date` command that re-dates it."""
     if at > as_of:
         raise refuse(case, f"the date {at.isoformat()} is after today ({as_of.isoformat()})",
                      "record what has happened, on the day it happened", as_of)
     if case.opened_at is not None and at < case.opened_at:
         raise refuse(case, f"the date {at.isoformat()} is before the case was opened "
-                     f"({case.opened_at.isoformat()})", None, as_of)
+                     f"({case.opened_at.isoformat()})", redate_hint(case, 1, at), as_of)
     last = case.last_at
     if last is not None and at < last:
+        later = next((e for e in case.events if e.at > at and e.kind != "corrected"), None)
         raise refuse(case, f"the date {at.isoformat()} is before the previous event's date "
                      f"({last.isoformat()}, event {len(case.events)})",
-                     "events are recorded in date order; record a correction instead", as_of)
+                     "events are recorded in date order" + (f"; {redate_hint(case, later.seq, at)}" if later else ""),
+                     as_of)
+
+
+def redate_hint(case: Case, seq: int, at: date) -> str:
+    """What to run when event `seq` of `case` carries a wrong date (e.g. a year typed wrongly)."""
+    event = case.events[seq - 1]
+    day = at.isoformat()
+    return (f"if event {seq}'s date {event.at.isoformat()} is wrong, correct it (a new event; the original "
+            f"is kept), putting the day it really happened in --at-date: reviewflow case correct {case.ref} "
+            f'{seq} --at-date {day} --at {day} --by {event.by} --reason "event {seq} was dated wrongly"')
+
+
+@dataclass(frozen=True)
+class DatePolicy:
+    """When a date needs confirming: more than `horizon_days` after the case's last event.
+
+    A year typed wrongly (2204 for 2024) would otherwise be recorded, and every later event refused as
+    out of order. `confirmed` is the user's --confirm-date; a horizon of None checks nothing (scenario
+    runs, whose dates are written in a file and checked by their expectations)."""
+
+    horizon_days: int | None = DEFAULT_DATE_HORIZON_DAYS
+    confirmed: bool = False
+
+    def check(self, reference: date | None, dates: Sequence[tuple[str, date]], since: str) -> None:
+        """Refuse the first of `dates` (named by what the user typed) beyond the horizon of `reference`."""
+        if self.confirmed or self.horizon_days is None or reference is None:
+            return
+        for what, day in dates:
+            gap = (day - reference).days
+            if gap > self.horizon_days:
+                raise RefusedError(
+                    f"{what} {day.isoformat()} is {gap:,} days after {since} ({reference.isoformat()}): more "
+                    f"than the date horizon of {self.horizon_days:,} days",
+                    "check the year; if the date is right, repeat the command with --confirm-date "
+                    "(the horizon is --date-horizon N or $REVIEWFLOW_DATE_HORIZON)")
 
 
 def check_role(process: Process, by: str, may: Sequence[str], doing: str,

@@ -290,12 +290,15 @@ class TestRun:
 
 def service_factory(registry: Any) -> Any:
     """() -> (CaseService, Store) on a fresh in-memory store."""
+    from reviewflow.engine.cases.checks import DatePolicy
     from reviewflow.engine.service import CaseService
     from reviewflow.engine.store import open_store
 
     def make() -> tuple[Any, Any]:
         store = open_store(":memory:")
-        return CaseService(store, registry), store
+        # A scenario's dates are written in a file and checked by its expectations: no date horizon.
+        # The store is private to the run, so the service keeps the case between steps (linear time).
+        return CaseService(store, registry, dates=DatePolicy(horizon_days=None), keep_cases=True), store
 
     return make
 
