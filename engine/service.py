@@ -263,7 +263,14 @@ class CaseService:
 
     def cases(self, process_id: str | None = None, open_only: bool = False,
               kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
-        """Case rows (by default only cases about a child: actions and learning outputs are listed apart)."""
+        """Case rows (by default only cases about a child: actions and learning outputs are listed apart).
+
+        A `process_id` that names no definition and no stored record is a typo, not "no cases"."""
+        if process_id is not None:
+            known = {r.process_id for r in self.store.cases()} | set(self.registry.ids())
+            if process_id not in known:
+                raise NotFoundError(f'no definition and no case has the process id "{process_id}"',
+                                    did_you_mean(process_id, known) or "no definitions were found")
         rows = self.store.cases(process_id, open_only)
         return rows if kinds is None else [r for r in rows if self.kind_of(r) in kinds]
 
@@ -274,7 +281,16 @@ class CaseService:
     def due(self, as_of: date, within: int | None = None, role: str | None = None) -> list[DeadlineRow]:
         """Open deadlines, agency returns and hold reviews from the projection, each with its status worked
         out on `as_of` by the rule `case show` uses (overdue, due soon within the deadline's largest
-        reminder or 2 working days); no case is replayed."""
+        reminder or 2 working days); no case is replayed.
+
+        A `role` that no stored case's definition has is a typo, not "nothing due": refused, naming them."""
+        if role is not None:
+            roles = {r for h in {row.definition_hash for row in self.store.cases()}
+                     for r in self.process_for(h).roles}
+            if roles and role not in roles:
+                raise NotFoundError(f'no case in this store has a role "{role}"', did_you_mean(role, roles))
+        if within is not None:
+            within = min(within, (date.max - as_of).days)  # "within N days" never runs past the last date
         rows = self.store.due(as_of, within_days=within, owner=role)
         refs = {r.case_ref for r in rows}
         if len(refs) <= _FEW_CASES:  # a short list: look its cases up; a long one: read every case row once

@@ -453,7 +453,9 @@ def test_due_needs_as_of_and_fails_on_overdue_when_asked(db: Path) -> None:
     result = run(db, "due", "--as-of", "2024-01-03", "--fail-on-overdue")
     assert result.exit_code == 1
     assert run(db, "due", "--as-of", "2023-12-22", "--fail-on-overdue").exit_code == 0
-    assert "nothing open is due" in ok(db, "due", "--as-of", "2024-01-03", "--role", "nobody").stdout
+    assert "nothing open is due" in ok(db, "due", "--as-of", "2024-01-03", "--role", "family").stdout
+    typo = run(db, "due", "--as-of", "2024-01-03", "--role", "busines_manager")  # not "nothing due": a typo
+    assert typo.exit_code == 1 and 'did you mean "business_manager"?' in typo.stderr
 
 
 def test_cases_lists_and_filters(db: Path) -> None:

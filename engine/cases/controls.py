@@ -176,6 +176,14 @@ def note(case: Case, at: date, by: str, text: str, as_of: date | None = None,
     check_role(case.process, by, tuple(case.process.roles), "add a note")
     if not (text or "").strip():
         raise refuse(case, "a note needs text", None, today)
+    owed = sorted({n.recipient for n in case.notifications if n.status == "open"})
+    for recipient in ([notified] if isinstance(notified, str) else notified or []):
+        if recipient not in owed:  # a typo would otherwise close nothing, without a word
+            guess = did_you_mean(recipient, owed or case.process.roles)
+            listed = f"owed now: {', '.join(owed)}" if owed else "no notification is owed in this case now"
+            raise refuse(case, f'"{recipient}" is owed no notification in case {case.ref} ({listed})',
+                         guess if guess and guess.startswith("did you mean") else "name a recipient owed a "
+                         "notification (`reviewflow case show` lists them), or leave out --notified", today)
     check_dates(case, at, today)
     data: dict[str, Any] = {"text": text}
     if notified:
