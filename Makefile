@@ -46,6 +46,7 @@ bench: $(STAMP)
 	else echo "bench: PostgreSQL cannot be installed here: the store benchmark measures SQLite only"; \
 	$(BIN)/python bench/store.py; fi
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/scenarios.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

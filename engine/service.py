@@ -184,8 +184,17 @@ class CaseService:
 
     def case(self, ref: str) -> tuple[Case, CaseRow]:
         row = self.store.case(ref)
+        kept = self._kept.get(ref) if self._kept is not None else None
+        if kept is not None and kept[0] == row.last_seq:
+            return kept[1], row
         events = [s.event for s in self.store.events(ref)]
-        return Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar), row
+        case = Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar)
+        self._keep(ref, row.last_seq, case)
+        return case, row
+
+    def _keep(self, ref: str, last_seq: int, case: Case) -> None:
+        if self._kept is not None:
+            self._kept[ref] = (last_seq, case)
 
     def show(self, ref: str, as_of: date, show_personal: bool = False,
              check_newer: bool = True) -> dict[str, Any]:
@@ -341,7 +350,9 @@ class CaseService:
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
                                       deadlines=deadline_rows(case, at), partnership=partnership)
-        return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
+        opened = Case.replay(process, ref, [stored.event], self._calendar)
+        self._keep(ref, 1, opened)
+        return report_write(opened, today)
 
     def _in_force_hint(self, process: Process, at: date) -> str:
         """The definitions in force on `at` that could take the case instead: the dated editions that
@@ -380,6 +391,7 @@ class CaseService:
                 if attempt == RETRIES - 1:
                     raise
                 continue
+            self._keep(ref, row.last_seq + 1, after)
             return report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
 
