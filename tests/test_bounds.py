@@ -170,3 +170,10 @@ def test_guards_within_the_bounds_parse() -> None:
 def test_did_you_mean_skips_the_search_for_a_name_nobody_misspells() -> None:
     assert did_you_mean("R" * 100_000, ["P-1"]) == "allowed: P-1"
     assert did_you_mean("P-2", ["P-1"]) == 'did you mean "P-1"?'
+
+
+def test_the_lint_knows_every_field_the_reports_count() -> None:
+    from reviewflow.engine.lint.expressions import REPORTED_FIELDS
+    from reviewflow.engine.reports.model import BREAKDOWN_FIELDS, DEFAULT_OUTCOME_FIELD
+
+    assert set(REPORTED_FIELDS) == {*BREAKDOWN_FIELDS, "themes", DEFAULT_OUTCOME_FIELD}
