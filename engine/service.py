@@ -311,7 +311,8 @@ class CaseService:
         case = Case.replay(process, ref, [event], self._calendar)
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
-                                      deadlines=deadline_rows(case, at), partnership=partnership)
+                                      deadlines=deadline_rows(case, at), partnership=partnership,
+                                      projected_on=at)
         return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
@@ -325,7 +326,7 @@ class CaseService:
                 raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
-                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of))
+                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of), projected_on=as_of)
             except ConcurrencyError:
                 if attempt == RETRIES - 1:
                     raise

@@ -32,8 +32,22 @@ from typing import Any, Self
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, StoreError, did_you_mean
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, chain_rows, check_chain
+from reviewflow.engine.store.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    chain_hash,
+    chain_rows,
+    check_chain,
+)
 from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
+from reviewflow.engine.store.ledger import (
+    EMPTY_HEAD,
+    check_case_ledger,
+    check_head,
+    check_ledger_links,
+    next_entry,
+    read_problem,
+)
 from reviewflow.engine.store.sqlite_files import (
     create_private,
     is_memory,
@@ -46,6 +60,8 @@ from reviewflow.engine.store.sqlite_schema import (
     CASE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
+    LEDGER_COLUMNS,
+    LEDGER_MIGRATION,
     MIGRATIONS,
     MIGRATIONS_TABLE,
     SCHEMA_VERSION,
@@ -55,6 +71,8 @@ from reviewflow.engine.store.types import (
     ChainProblem,
     DeadlineRow,
     DefinitionRow,
+    LedgerEntry,
+    LedgerHead,
     Membership,
     StoredEvent,
     StoreInfo,
@@ -104,9 +122,20 @@ def _date(value: str | None) -> date | None:
 
 
 def _case_row(row: tuple[Any, ...]) -> CaseRow:
-    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership = row
+    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership, projected = row
     return CaseRow(ref, process_id, definition_hash, pseudonym, date.fromisoformat(opened_at), stage,
-                   bool(closed), last_seq, partnership)
+                   bool(closed), last_seq, partnership, _date(projected))
+
+
+def _ledger_entry(row: tuple[Any, ...]) -> LedgerEntry:
+    position, case_ref, seq, event_hash, state, prev_hash, digest = row
+    return LedgerEntry(int(position), str(case_ref), int(seq), str(event_hash), str(state), str(prev_hash),
+                       str(digest))
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
@@ -212,8 +241,26 @@ class SQLiteStore:
                 if number > version:
                     for statement in statements:
                         conn.execute(statement)
+                    if number == LEDGER_MIGRATION:
+                        self._backfill_ledger(conn)
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
                     self.applied_migrations.append(number)
+
+    def _backfill_ledger(self, conn: sqlite3.Connection) -> None:
+        """Give every case already stored its ledger entry, in the order the cases were last written.
+
+        One entry per case, for its head and its rows as they stand at migration (docs/integrity.md):
+        the order is that of the row id of each case's last event, so two copies of a store migrate to
+        the same ledger. A case whose last event is missing gets the genesis hash, which `verify` names.
+        """
+        cases = conn.execute(
+            f"SELECT {CASE_COLUMNS} FROM cases c ORDER BY (SELECT e.id FROM events e WHERE e.case_ref = c.ref "
+            "AND e.seq = c.last_seq), ref").fetchall()
+        for found in cases:
+            row = _case_row(found)
+            event = conn.execute("SELECT hash FROM events WHERE case_ref = ? AND seq = ?",
+                                 (row.ref, row.last_seq)).fetchone()
+            self._add_ledger_entry(conn, row, GENESIS_HASH if event is None else str(event[0]))
 
     def info(self) -> StoreInfo:
         with self._read() as conn:
@@ -275,8 +322,10 @@ class SQLiteStore:
 
     def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
                   first: Event, *, stage: str | None, closed: bool = False,
-                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None) -> StoredEvent:
-        """Create the case with its first event (seq 1) and its deadline rows, in one transaction."""
+                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None,
+                  projected_on: date | None = None) -> StoredEvent:
+        """Create the case with its first event (seq 1), its deadline rows and its ledger entry, in one
+        transaction."""
         payload = _payload(first)
         check_deadline_rows(ref, deadlines)
         with self._write() as conn:
@@ -284,15 +333,16 @@ class SQLiteStore:
                 raise CaseExistsError(f'case "{ref}" already exists',
                                       hint="case references are unique: choose another reference")
             self._check_definition(conn, definition_hash, process_id)
-            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                          (ref, process_id, definition_hash, pseudonym, first.at.isoformat(), stage,
-                          int(closed), partnership))
+                          int(closed), partnership, _iso(projected_on)))
             stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH, self.principal)
             self._replace_deadlines(conn, ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, ref), stored[-1].hash, deadlines)
         return stored[0]
 
     def append(self, ref: str, events: Sequence[Event], *, expected_last_seq: int, stage: str | None,
-               closed: bool, deadlines: Sequence[DeadlineRow]) -> list[StoredEvent]:
+               closed: bool, deadlines: Sequence[DeadlineRow], projected_on: date | None = None) -> list[StoredEvent]:
         """Add events after `expected_last_seq` and replace the case's state and deadline rows, atomically."""
         if not events:
             raise ValueError("append needs at least one event: state never changes without a record")
@@ -313,10 +363,30 @@ class SQLiteStore:
                 raise IntegrityError(f'case "{ref}" says its last event is seq {last_seq}, which is missing',
                                      hint="run `verify`; restore the store from a backup")
             stored = self._insert_events(conn, ref, payloads, last_seq, str(prev[0]), self.principal)
-            conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ? WHERE ref = ?",
-                         (stage, int(closed), stored[-1].event.seq, ref))
+            conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ?, projected_on = ? WHERE ref = ?",
+                         (stage, int(closed), stored[-1].event.seq, _iso(projected_on), ref))
             self._replace_deadlines(conn, ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, ref), stored[-1].hash, deadlines)
         return stored
+
+    @staticmethod
+    def _case_in(conn: sqlite3.Connection, ref: str) -> CaseRow:
+        return _case_row(conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone())
+
+    @staticmethod
+    def _add_ledger_entry(conn: sqlite3.Connection, row: CaseRow, event_hash: str,
+                          deadlines: Sequence[DeadlineRow] | None = None) -> LedgerEntry:
+        """Chain one entry for `row` (as it stands after the write) onto the ledger: the caller holds the
+        write lock, so the head read here is the head the entry follows."""
+        if deadlines is None:
+            deadlines = SQLiteStore._deadlines_in(conn, row.ref)
+        last = conn.execute("SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1").fetchone()
+        head = EMPTY_HEAD if last is None else LedgerHead(int(last[0]), str(last[1]))
+        entry = next_entry(head, row, event_hash, sorted(deadlines, key=lambda d: d.deadline_id))
+        conn.execute(f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (entry.position, entry.case_ref, entry.seq, entry.event_hash, entry.state, entry.prev_hash,
+                      entry.hash))
+        return entry
 
     @staticmethod
     def _insert_events(conn: sqlite3.Connection, ref: str, payloads: Sequence[str], last_seq: int,
@@ -349,13 +419,14 @@ class SQLiteStore:
                 raise CaseExistsError(f'case "{case.ref}" already exists in this store',
                                       hint="import into a store that does not hold these cases yet")
             self._check_definition(conn, case.definition_hash, case.process_id)
-            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (case.ref, case.process_id, case.definition_hash, case.pseudonym,
                           case.opened_at.isoformat(), case.stage, int(case.closed), case.last_seq,
-                          case.partnership))
+                          case.partnership, _iso(case.projected_on)))
             conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
                              "VALUES (?, ?, ?, ?, ?, ?)", [(case.ref, *row) for row in rows])
             self._replace_deadlines(conn, case.ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, case.ref), rows[-1][3], deadlines)
 
     @staticmethod
     def _check_definition(conn: sqlite3.Connection, definition_hash: str, process_id: str) -> None:
@@ -388,7 +459,53 @@ class SQLiteStore:
             row = conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
             if row is None:
                 raise self._unknown_case(conn, ref)
-            return _case_row(row)
+            case = _case_row(row)
+            self._check_states(conn, [case])
+            return case
+
+    @staticmethod
+    def _deadlines_in(conn: sqlite3.Connection, ref: str) -> list[DeadlineRow]:
+        return [_deadline_row(r) for r in conn.execute(
+            f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines WHERE case_ref = ? ORDER BY deadline_id", (ref,))]
+
+    @staticmethod
+    def _last_entries(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[str, LedgerEntry]:
+        """Each case's last ledger entry: of the cases named, or of every case (None)."""
+        sql = (f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE position IN "
+               "(SELECT MAX(position) FROM ledger {where} GROUP BY case_ref)")
+        if refs is None:
+            rows = conn.execute(sql.format(where="")).fetchall()
+        else:
+            rows = [r for chunk in _chunks(refs) for r in conn.execute(
+                sql.format(where=f"WHERE case_ref IN ({', '.join('?' * len(chunk))})"), chunk)]
+        return {str(r[1]): _ledger_entry(r) for r in rows}
+
+    @staticmethod
+    def _deadlines_of(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[str, list[DeadlineRow]]:
+        sql = f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines {{where}} ORDER BY case_ref, deadline_id"
+        if refs is None:
+            rows = conn.execute(sql.format(where="")).fetchall()
+        else:
+            rows = [r for chunk in _chunks(refs) for r in conn.execute(
+                sql.format(where=f"WHERE case_ref IN ({', '.join('?' * len(chunk))})"), chunk)]
+        found: dict[str, list[DeadlineRow]] = {}
+        for r in rows:
+            found.setdefault(str(r[0]), []).append(_deadline_row(r))
+        return found
+
+    def _check_states(self, conn: sqlite3.Connection, cases: Sequence[CaseRow], everything: bool = False) -> None:
+        """Refuse to hand out case rows (and the deadline rows of those cases) that are not the ones their
+        last ledger entry recorded: no command prints a projection edited behind the store's back."""
+        if not cases:
+            return
+        refs = None if everything else [c.ref for c in cases]
+        entries, deadlines = self._last_entries(conn, refs), self._deadlines_of(conn, refs)
+        for case in cases:
+            problem = read_problem(case, deadlines.get(case.ref, []), entries.get(case.ref))
+            if problem is not None:
+                raise IntegrityError(f"the stored state of case {case.ref} does not verify: {problem}",
+                                     hint="run `reviewflow verify` for every problem; restore the store "
+                                          "from a backup (`reviewflow db restore`)")
 
     def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
         """Every event of a case in seq order; raises IntegrityError if the chain does not verify.
@@ -402,10 +519,14 @@ class SQLiteStore:
                 raise self._unknown_case(conn, ref)
             rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_ref = ? "
                                 "ORDER BY seq", (ref,)).fetchall()
+            entry = self._last_entries(conn, [ref]).get(ref) if check else None
         problems = check_chain(ref, rows, int(head[0])) if check else []
+        if check and not problems:
+            problems = check_head(ref, rows, entry)
         if problems:
             raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
-                                 hint="run `verify` for every problem; restore the store from a backup")
+                                 hint="run `reviewflow verify` for every problem; restore the store from a "
+                                      "backup (`reviewflow db restore`)")
         try:
             return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
                     for seq, payload, prev, digest, by in rows]
@@ -421,15 +542,18 @@ class SQLiteStore:
             params.append(process_id)
         if open_only:
             where.append("closed = 0")
-        rows = self._query(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
-                                params)
-        return [_case_row(r) for r in rows]
+        with self._read() as conn:
+            rows = [_case_row(r) for r in conn.execute(
+                f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref", params)]
+            self._check_states(conn, rows, everything=process_id is None and not open_only)
+        return rows
 
     def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
         """Open deadline rows, from the projection only, sorted by due date (undated rows last).
 
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
-        ones included); without it, every open row.
+        ones included); without it, every open row. The cases of the rows listed are checked against
+        their last ledger entries (every row of those cases, listed or not).
         """
         where: list[str] = []
         params: list[object] = []
@@ -448,32 +572,77 @@ class SQLiteStore:
             if within_days is None:
                 undated = ["due IS NULL", *where]
                 rows += conn.execute(select + " AND ".join(undated) + order, params).fetchall()
+            refs = sorted({str(r[0]) for r in rows})
+            cases = [_case_row(r) for chunk in _chunks(refs) for r in conn.execute(
+                f"SELECT {CASE_COLUMNS} FROM cases WHERE ref IN ({', '.join('?' * len(chunk))})", chunk)]
+            missing = sorted(set(refs) - {c.ref for c in cases})
+            if missing:
+                raise IntegrityError(f"deadline rows are stored for case {missing[0]}, which has no case row",
+                                     hint="run `reviewflow verify` for every problem; restore the store from "
+                                          "a backup (`reviewflow db restore`)")
+            self._check_states(conn, cases)
         return [_deadline_row(r) for r in rows]
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
-        """Recompute every hash from the stored payloads; an empty list means the record is intact."""
+        """Recompute every hash from the stored payloads, and the ledger; an empty list means intact."""
         problems: list[ChainProblem] = []
+        one = ref is not None
         with self._read() as conn:
-            if ref is not None:
-                heads = {str(r[0]): int(r[1]) for r in
-                         conn.execute("SELECT ref, last_seq FROM cases WHERE ref = ?", (ref,))}
-                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
-                                    "WHERE case_ref = ? ORDER BY seq", (ref,))
-            else:
-                heads = {str(r[0]): int(r[1]) for r in conn.execute("SELECT ref, last_seq FROM cases")}
-                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
-                                    "ORDER BY case_ref, seq")
-            seen = False
+            where, params = ("WHERE case_ref = ?", (ref,)) if one else ("", ())
+            cases = {str(r[0]): _case_row(r) for r in conn.execute(
+                f"SELECT {CASE_COLUMNS} FROM cases" + (" WHERE ref = ?" if one else ""), params)}
+            deadlines = self._deadlines_of(conn, [ref] if one else None)  # type: ignore[list-item]
+            entries: dict[str, list[LedgerEntry]] = {}
+            for r in conn.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger {where} ORDER BY case_ref, position",
+                                  params):
+                entries.setdefault(str(r[1]), []).append(_ledger_entry(r))
+            if not one:
+                links, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
+                    f"SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY position"))
+                problems += links
+            rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events {where} ORDER BY case_ref, seq",
+                                params)
+            seen: set[str] = set()
             for case_ref, group in groupby(rows, key=lambda r: str(r[0])):
-                seen = True
-                if case_ref not in heads:
+                seen.add(case_ref)
+                links = [r[1:] for r in group]
+                row = cases.get(case_ref)
+                if row is None:
                     problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                problems.extend(check_chain(case_ref, (r[1:] for r in group), heads.pop(case_ref, None)))
-            if ref is not None and not seen and not heads:
-                raise self._unknown_case(conn, ref)
-        for missing in sorted(heads):
-            problems.append(ChainProblem(missing, heads[missing], "the case row exists but no events are stored"))
+                problems.extend(check_chain(case_ref, links, None if row is None else row.last_seq))
+                problems.extend(check_case_ledger(case_ref, row, {int(r[0]): str(r[3]) for r in links},
+                                                  deadlines.get(case_ref, []), entries.pop(case_ref, [])))
+            if one and not seen and not cases and not entries:
+                raise self._unknown_case(conn, ref)  # type: ignore[arg-type]
+        for missing in sorted(set(cases) - seen):
+            row = cases[missing]
+            problems.append(ChainProblem(missing, row.last_seq, "the case row exists but no events are stored"))
+            problems.extend(check_case_ledger(missing, row, {}, deadlines.get(missing, []), entries.pop(missing, [])))
+        for gone in sorted(entries):
+            problems.extend(check_case_ledger(gone, None, {}, [], entries[gone]))
+        for orphan in sorted(set(deadlines) - set(cases)):
+            problems.append(ChainProblem(orphan, 0, "deadline rows are stored for a case with no case row",
+                                         "projection"))
         return sorted(problems, key=lambda p: (p.ref, p.seq))
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's full check of the file (every page, index and constraint); [] when it is sound."""
+        with self._read() as conn:
+            found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        return [] if found == ["ok"] else found
+
+    def ledger_head(self) -> LedgerHead:
+        with self._read() as conn:
+            last = conn.execute("SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1").fetchone()
+        return EMPTY_HEAD if last is None else LedgerHead(int(last[0]), str(last[1]))
+
+    def ledger_hash_at(self, position: int) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT hash FROM ledger WHERE position = ?", (position,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def ledger_visible(self) -> bool:
+        return True
 
     # ------------------------------------------------------------------------------ memberships
 
