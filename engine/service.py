@@ -15,7 +15,9 @@ creates. On PostgreSQL the partnership decides who may see the case and act in i
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -36,14 +38,25 @@ from reviewflow.engine.definition.loader import (
     load_path,
 )
 from reviewflow.engine.definition.model import CHILD_KINDS, Process
-from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
+from reviewflow.engine.errors import (
+    DefinitionError,
+    IntegrityError,
+    NotFoundError,
+    RefusedError,
+    did_you_mean,
+)
 from reviewflow.engine.events import Event
 from reviewflow.engine.lint import lint_process
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
-RETRIES = 5
+# A writer that finds the case moved on re-reads it, decides again and retries, waiting a little longer
+# each time (jittered, so writers that collided do not collide again in step): eight writers on one case
+# all get through (tests/test_store_concurrency.py), and a case that never settles is still refused.
+RETRIES = 40
+BACKOFF_FIRST_S = 0.002
+BACKOFF_MAX_S = 0.25
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _OPEN_PROJECTION = ("pending", "due_soon", "overdue", "extended", "paused")
@@ -113,9 +126,17 @@ class DeadlineView:
 
 @dataclass(frozen=True)
 class Verification:
+    """What `reviewflow verify` checked (reviewflow.engine.integrity) and every problem it found."""
+
     cases: int
     events: int
     problems: tuple[ChainProblem, ...]
+    definitions: int = 0
+    ledger_entries: int = 0  # the ledger's head position
+    notes: tuple[str, ...] = ()  # what could not be checked, and why (not problems)
+    anchor: str | None = None  # the anchor file checked, if any
+    anchor_checkpoints: int = 0
+    anchor_written: bool = False  # a checkpoint of the head was added to it
 
     @property
     def ok(self) -> bool:
@@ -138,11 +159,12 @@ class DueList:
 
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
-                 calendar: CalendarLike | None = None) -> None:
+                 calendar: CalendarLike | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.store = store
         self._registry = registry
         self._calendar = calendar  # None: each definition's own calendar (tests may inject one)
         self._processes: dict[str, Process] = {}
+        self._sleep = sleep  # how a writer waits before retrying (tests may count the waits)
 
     @property
     def registry(self) -> Registry:
@@ -179,15 +201,34 @@ class CaseService:
         if found is None:
             row = self.store.definition(definition_hash)
             found = load_from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+            if found.text_hash != definition_hash or found.id != row.process_id:
+                # The texts are what every deadline is worked out from: an edited text must never be run.
+                raise IntegrityError(f"the stored definition {definition_hash} ({row.process_id}) does not match "
+                                     "its hash: its text was changed after it was stored",
+                                     hint="run `reviewflow verify` for every problem; restore the store from a "
+                                          "backup (`reviewflow db restore`)")
             self._processes[definition_hash] = found
         return found
+
+    def replay(self, row: CaseRow, events: list[Event]) -> Case:
+        """The fold of a case's events under its stored definition (what every read starts from)."""
+        return Case.replay(self.process_for(row.definition_hash), row.ref, events, self._calendar)
 
     # ----------------------------------------------------------------------------------- reading
 
     def case(self, ref: str) -> tuple[Case, CaseRow]:
         row = self.store.case(ref)
         events = [s.event for s in self.store.events(ref)]
-        return Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar), row
+        try:
+            case = self.replay(row, events)
+        except IntegrityError as exc:
+            raise IntegrityError(f"case {ref}: {exc.message}", exc.hint) from exc
+        differs = row_differences(row, case)
+        if differs:
+            raise IntegrityError(f"the case row of {ref} does not match its events: {differs[0]}",
+                                 hint="run `reviewflow verify` for every problem; restore the store from a "
+                                      "backup (`reviewflow db restore`)")
+        return case, row
 
     def show(self, ref: str, as_of: date, show_personal: bool = False,
              check_newer: bool = True) -> dict[str, Any]:
@@ -248,20 +289,8 @@ class CaseService:
         return DeadlineView(ref, judged_on, as_of is not None, explanation, anchored.by if anchored else None)
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        """The store's own check (chains and ledger); `reviewflow.engine.integrity` checks everything."""
         return self.store.verify(ref)
-
-    def verification(self, ref: str | None = None, progress: Progress | None = None) -> Verification:
-        """Every hash chain (or one record's) recomputed, with how much was checked; `progress(done, total)`
-        is called after each record when given."""
-        rows = [self.store.case(ref)] if ref is not None else self.cases(kinds=None)
-        if progress is None or ref is not None:
-            problems = self.verify(ref)
-        else:
-            problems = []
-            for done, row in enumerate(rows, start=1):
-                problems.extend(self.verify(row.ref))
-                progress(done, len(rows))
-        return Verification(len(rows), sum(r.last_seq for r in rows), tuple(problems))
 
     def cases(self, process_id: str | None = None, open_only: bool = False,
               kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
@@ -316,6 +345,7 @@ class CaseService:
         return report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
+        wait = BACKOFF_FIRST_S
         for attempt in range(RETRIES):
             case, row = self.case(ref)
             try:
@@ -330,6 +360,8 @@ class CaseService:
             except ConcurrencyError:
                 if attempt == RETRIES - 1:
                     raise
+                self._sleep(random.uniform(wait / 2, wait))  # jitter: writers that collided spread out
+                wait = min(wait * 2, BACKOFF_MAX_S)
                 continue
             return report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -398,6 +430,19 @@ class CaseService:
              notified: str | list[str] | None = None, actor: str | None = None) -> WriteReport:
         return self._command(ref, as_of or at,
                              lambda c: actions.note(c, at, by, text, as_of, notified, actor))
+
+
+def row_differences(row: CaseRow, case: Case) -> list[str]:
+    """How a case row differs from the fold of its events, field by field (what `cases` prints)."""
+    found = []
+    opening = case.events[0] if case.events else None
+    expected = {"process": (row.process_id, case.process.id), "stage": (row.stage, case.stage),
+                "closed": (row.closed, case.is_closed), "pseudonym": (row.pseudonym, case.pseudonym),
+                "opened": (row.opened_at, opening.at if opening else None)}
+    for name, (stored, folded) in expected.items():
+        if stored != folded:
+            found.append(f"{name} is stored as {stored!r} but its events give {folded!r}")
+    return found
 
 
 def _last_date(case: Case) -> date:

@@ -376,6 +376,10 @@ class PostgresStore:
         bundle = {str(name): str(content) for _, _, name, content in rows if name is not None}
         return DefinitionRow(definition_hash, str(rows[0][0]), str(rows[0][1]), bundle)
 
+    def definition_hashes(self) -> list[str]:
+        return [str(r[0]) for r in self._rows(f"SELECT definition_hash FROM {SCHEMA}.definitions "
+                                              "ORDER BY definition_hash")]
+
     def latest_definition_hash(self, process_id: str) -> str | None:
         found = self._scalar(f"SELECT definition_hash FROM {SCHEMA}.definitions WHERE process_id = %s "
                              "ORDER BY id DESC LIMIT 1", (process_id,))
@@ -461,12 +465,13 @@ class PostgresStore:
                                            "role in (`reviewflow admin members` lists them)")
         raise NotFoundError(f'unknown case "{ref}"', hint=hint) from exc
 
-    def case(self, ref: str) -> CaseRow:
+    def case(self, ref: str, *, check: bool = True) -> CaseRow:
         with self._snapshot() as conn:
             rows = conn.execute(f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE ref = %s", (ref,)).fetchall()
+            if rows and check:
+                self._check_states(conn, [_case_row(rows[0])])
             if rows:
                 case = _case_row(rows[0])
-                self._check_states(conn, [case])
         if not rows:
             self._unknown_case(ref)
         return case
@@ -520,7 +525,7 @@ class PostgresStore:
             raise IntegrityError(f"the record of case {ref} holds an unreadable event",
                                  hint="run `verify` to see which one") from exc
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+    def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
         where, params = ["true"], []
         if process_id is not None:
             where.append("process_id = %s")
@@ -530,10 +535,12 @@ class PostgresStore:
         with self._snapshot() as conn:
             rows = [_case_row(r) for r in conn.execute(
                 f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE {' AND '.join(where)} ORDER BY ref", params)]
-            self._check_states(conn, rows, everything=process_id is None and not open_only)
+            if check:
+                self._check_states(conn, rows, everything=process_id is None and not open_only)
         return rows
 
-    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+            check: bool = True) -> list[DeadlineRow]:
         where: list[str] = ["true"]
         params: list[Any] = []
         if owner is not None:
@@ -546,7 +553,7 @@ class PostgresStore:
             # Ascending puts undated rows (NULL) last, as the contract asks, in the index's own order.
             rows = conn.execute(f"SELECT {DEADLINE_COLUMNS} FROM {SCHEMA}.open_deadlines "
                                 f"WHERE {' AND '.join(where)} ORDER BY due, case_ref, deadline_id", params).fetchall()
-            refs = sorted({str(r[0]) for r in rows})
+            refs = sorted({str(r[0]) for r in rows}) if check else []
             cases = [_case_row(r) for r in conn.execute(
                 f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases WHERE ref = ANY(%s)", (refs,))] if refs else []
             missing = sorted(set(refs) - {c.ref for c in cases})

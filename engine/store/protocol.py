@@ -77,6 +77,10 @@ class Store(Protocol):
         """
         ...
 
+    def definition_hashes(self) -> list[str]:
+        """The hash of every stored definition, sorted (for `verify`)."""
+        ...
+
     def latest_definition_hash(self, process_id: str) -> str | None:
         """The hash of the process's most recently saved definition, or None if none was saved."""
         ...
@@ -129,8 +133,10 @@ class Store(Protocol):
 
     # ---------------------------------------------------------------------------------------- reads
 
-    def case(self, ref: str) -> CaseRow:
-        """The case row. Raises `NotFoundError` for an unknown case (the hint suggests the nearest ref)."""
+    def case(self, ref: str, *, check: bool = True) -> CaseRow:
+        """The case row. Raises `NotFoundError` for an unknown case (the hint suggests the nearest ref),
+        and with `check` (the default) `IntegrityError` when the row or the case's deadline rows are not
+        the ones its last ledger entry recorded (`check=False` is for `verify` and forensics)."""
         ...
 
     def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
@@ -143,17 +149,21 @@ class Store(Protocol):
         """
         ...
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
-        """Case rows sorted by ref: all, or those of one process, or only those not closed."""
+    def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
+        """Case rows sorted by ref: all, or those of one process, or only those not closed; with `check`,
+        each checked as `case` checks it."""
         ...
 
-    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+            check: bool = True) -> list[DeadlineRow]:
         """Open deadline rows from the projection only, sorted by due date then case and deadline id,
         undated rows last.
 
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
         ones included, undated ones left out); with `owner`, only that role's rows. Statuses are as
         the last append wrote them: marking rows overdue whose date has since passed is the caller's.
+        With `check`, the case of every row listed is checked as `case` checks it (all its rows, listed
+        or not).
         """
         ...
 

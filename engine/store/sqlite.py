@@ -308,6 +308,9 @@ class SQLiteStore:
                                     "definitions are stored when a case is opened with them")
             return DefinitionRow(definition_hash, row[0], row[1], self._bundle(conn, definition_hash))
 
+    def definition_hashes(self) -> list[str]:
+        return [str(r[0]) for r in self._query("SELECT definition_hash FROM definitions ORDER BY definition_hash")]
+
     def latest_definition_hash(self, process_id: str) -> str | None:
         """The most recently saved definition of a process, or None."""
         row = self._query("SELECT definition_hash FROM definitions WHERE process_id = ? "
@@ -454,13 +457,14 @@ class SQLiteStore:
         refs = [str(r[0]) for r in conn.execute("SELECT ref FROM cases")]
         return NotFoundError(f'unknown case "{ref}"', hint=did_you_mean(ref, refs))
 
-    def case(self, ref: str) -> CaseRow:
+    def case(self, ref: str, *, check: bool = True) -> CaseRow:
         with self._read() as conn:
             row = conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
             if row is None:
                 raise self._unknown_case(conn, ref)
             case = _case_row(row)
-            self._check_states(conn, [case])
+            if check:
+                self._check_states(conn, [case])
             return case
 
     @staticmethod
@@ -534,7 +538,7 @@ class SQLiteStore:
             raise IntegrityError(f"the record of case {ref} holds an unreadable event",
                                  hint="run `verify` to see which one") from exc
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
+    def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
         where = ["1 = 1"]
         params: list[object] = []
         if process_id is not None:
@@ -545,10 +549,12 @@ class SQLiteStore:
         with self._read() as conn:
             rows = [_case_row(r) for r in conn.execute(
                 f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref", params)]
-            self._check_states(conn, rows, everything=process_id is None and not open_only)
+            if check:
+                self._check_states(conn, rows, everything=process_id is None and not open_only)
         return rows
 
-    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+            check: bool = True) -> list[DeadlineRow]:
         """Open deadline rows, from the projection only, sorted by due date (undated rows last).
 
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
@@ -572,7 +578,7 @@ class SQLiteStore:
             if within_days is None:
                 undated = ["due IS NULL", *where]
                 rows += conn.execute(select + " AND ".join(undated) + order, params).fetchall()
-            refs = sorted({str(r[0]) for r in rows})
+            refs = sorted({str(r[0]) for r in rows}) if check else []
             cases = [_case_row(r) for chunk in _chunks(refs) for r in conn.execute(
                 f"SELECT {CASE_COLUMNS} FROM cases WHERE ref IN ({', '.join('?' * len(chunk))})", chunk)]
             missing = sorted(set(refs) - {c.ref for c in cases})
