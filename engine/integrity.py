@@ -22,9 +22,13 @@ The anchor (`reviewflow.engine.store.anchor`) is checked, and written, by the co
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reviewflow.engine.errors import DefinitionError, EngineError, IntegrityError, NotFoundError
+from reviewflow.engine.definition.loader import Registry
+from reviewflow.engine.errors import DefinitionError, EngineError, IntegrityError, NotFoundError, StoreError
 from reviewflow.engine.service import (
     CaseService,
     Verification,
@@ -32,7 +36,11 @@ from reviewflow.engine.service import (
     process_file_of,
     row_differences,
 )
+from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
+
+if TYPE_CHECKING:
+    from reviewflow.engine.store.sqlite import SQLiteStore
 
 Progress = Callable[[int, int], None]
 _TIME_DEPENDENT = frozenset({"pending", "due_soon", "overdue", "extended"})
@@ -150,3 +158,62 @@ def _projection(service: CaseService, row: CaseRow, stored_rows: list[DeadlineRo
 
 def _show(value: object) -> str:
     return "nothing" if value is None else repr(str(value))
+
+
+# -- backups (SQLite) ----------------------------------------------------------------------------------
+
+_PG_BACKUPS = ("a PostgreSQL store is backed up and restored by the database server, not by reviewflow: "
+               "pg_dump / pg_restore, or the provider's point-in-time recovery (docs/deployment.md)")
+
+
+@dataclass(frozen=True)
+class Restored:
+    verification: Verification  # of the backup, before it replaced anything
+    aside: str | None  # where the store it replaced was kept
+
+
+def _sqlite(store: Store) -> SQLiteStore:
+    from reviewflow.engine.store.sqlite import SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        raise StoreError(_PG_BACKUPS, hint="see docs/deployment.md, section on backups")
+    return store
+
+
+def backup_store(service: CaseService, target: str) -> Verification:
+    """Copy the store into the new file `target` and verify the copy fully (the copy is kept either way:
+    a store that does not verify is still worth having, and the result says so)."""
+    _sqlite(service.store).backup(target)
+    from reviewflow.engine.store.sqlite import SQLiteStore
+
+    with SQLiteStore(target) as copy:
+        return verify_store(CaseService(copy, service.registry))
+
+
+def restore_store(backup: str, target: str, registry: Registry | None = None) -> Restored:
+    """Replace the SQLite store `target` by the backup `backup`, only once a copy of it verifies fully
+    (the database's check, every chain, the ledger, every definition and projection); the store replaced
+    is kept aside. The backup file itself is never changed."""
+    from reviewflow.engine.store import is_database_url
+    from reviewflow.engine.store.sqlite import SQLiteStore, copy_store_file, put_store_file
+
+    if is_database_url(target):
+        raise StoreError(_PG_BACKUPS, hint="see docs/deployment.md, section on backups")
+    staged = os.path.join(os.path.dirname(os.path.abspath(target)),
+                          f".{os.path.basename(target)}.restoring-{os.getpid()}")
+    copy_store_file(backup, staged)
+    try:
+        with SQLiteStore(staged) as copy:
+            checked = verify_store(CaseService(copy, registry))
+        if not checked.ok:
+            raise IntegrityError(f"the backup {backup} does not verify ({len(checked.problems)} problems; the first: "
+                                 f"{checked.problems[0]}); nothing was replaced",
+                                 hint=f"run `reviewflow verify --db {backup}` to see them all; restore an "
+                                      "older backup")
+        aside = put_store_file(staged, target)
+    except BaseException:
+        from reviewflow.engine.store.sqlite_files import remove_store_files
+
+        remove_store_files(staged)
+        raise
+    return Restored(checked, aside)

@@ -49,11 +49,17 @@ from reviewflow.engine.store.ledger import (
     read_problem,
 )
 from reviewflow.engine.store.sqlite_files import (
+    create_new_private,
     create_private,
+    in_use_elsewhere,
     is_memory,
+    move_into_place,
     os_user,
+    read_header,
+    remove_store_files,
     restrict_sidecars,
     translate_error,
+    wal_problem,
 )
 from reviewflow.engine.store.sqlite_schema import (
     APPLICATION_ID,
@@ -79,13 +85,50 @@ from reviewflow.engine.store.types import (
     check_deadline_rows,
 )
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "copy_store_file", "put_store_file"]
 
 
-def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection with the store's durability settings (also used by bench/store.py)."""
+# How many connections this process holds to each store file (by real path): Python must not open and
+# close a file this process has an SQLite connection to (that would drop SQLite's POSIX locks), so the
+# files are inspected only by the first connection.
+_OPEN_FILES: dict[str, int] = {}
+# A store up to this size gets SQLite's quick_check on every open (a few milliseconds); a larger one only
+# in `verify` (the full integrity_check).
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+_RESTORE = "restore it from a backup: reviewflow db restore BACKUP --db {path} (docs/integrity.md)"
+
+
+def _foreign(path: str) -> StoreError:
+    return StoreError(f"{path} is an SQLite database but not a reviewflow store; nothing was written to it",
+                      hint="point reviewflow at its own store file, or at a new path to create one")
+
+
+def _inspect(path: str, create: bool) -> tuple[str, int]:
+    """What the file is before SQLite touches it: refuse a foreign database, an empty file for a command
+    that only reads, a damaged header, a file cut short, a damaged or missing WAL."""
+    if _OPEN_FILES.get(os.path.realpath(path), 0):
+        return "sqlite", APPLICATION_ID  # this process opened it already, and checked it then
+    kind, app_id = read_header(path)
+    if kind == "empty" and not create:
+        raise StoreError(f"{path} is an empty file, not a reviewflow store; nothing was written to it",
+                         hint="pass --db PATH|URL of a store; `reviewflow case open` creates a new store")
+    if kind == "sqlite" and app_id not in (0, APPLICATION_ID):
+        raise _foreign(path)
+    if kind == "sqlite" and in_use_elsewhere(path) is False:
+        problem = wal_problem(path)
+        if problem is not None:
+            raise StoreError(f"the store at {path} has lost data: {problem}",
+                             hint=_RESTORE.format(path=path) + "; keep the damaged file with its -wal and -shm "
+                                  "for investigation")
+    return kind, app_id
+
+
+def _connect(path: str, busy_timeout_ms: int, create: bool = True) -> sqlite3.Connection:
+    """A connection with the store's durability settings (also used by bench/store.py), made only after
+    the file was found to be a store, a new or empty file (`create`), or nothing yet."""
     memory = is_memory(path)
-    if not memory:
+    kind, app_id = ("memory", APPLICATION_ID) if memory else _inspect(path, create)
+    if kind == "missing":
         create_private(path)
     try:
         # isolation_level=None: the sqlite3 module must not open transactions behind our back;
@@ -95,6 +138,21 @@ def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
         raise translate_error(exc, path, busy_timeout_ms) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if kind == "sqlite" and app_id == 0:
+            # Reading the schema writes nothing; switching the journal mode would. A store made by hand
+            # (or before the header id was set) is known by its migrations table.
+            names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+            if names and "schema_migrations" not in names:
+                raise _foreign(path)
+            if not names and not create:
+                raise StoreError(f"{path} is an empty SQLite database, not a reviewflow store; nothing was "
+                                 "written to it", hint="pass --db PATH|URL of a store; `reviewflow case open` "
+                                                       "creates a new store")
+        if kind == "sqlite" and os.path.getsize(path) <= QUICK_CHECK_MAX_BYTES:
+            found = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+            if found != ["ok"]:
+                raise StoreError(f"the store at {path} is damaged: {'; '.join(found[:3])}",
+                                 hint=_RESTORE.format(path=path))
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if not memory and str(mode).lower() != "wal":
             raise StoreError(f"the store at {path} cannot use WAL journal mode (got {mode!r})",
@@ -147,23 +205,86 @@ def _payload(event: Event) -> str:
     return canonical_json(event.to_json_dict())
 
 
+def _backup(source: sqlite3.Connection, target: str, where: str) -> None:
+    create_new_private(target)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)  # page by page, one consistent snapshot, while others may keep writing
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        remove_store_files(target)
+        raise translate_error(exc, where, 0) from exc
+    except BaseException:
+        remove_store_files(target)
+        raise
+
+
+def copy_store_file(source: str, target: str) -> None:
+    """Copy the store file `source` (a backup) into the new file `target` with SQLite's backup API,
+    reading `source` without changing it (no -wal or -shm is made beside it)."""
+    kind, app_id = read_header(source)
+    if kind != "sqlite" or app_id != APPLICATION_ID:
+        raise StoreError(f"{source} is not a reviewflow store" + (" (it is empty)" if kind == "empty" else ""),
+                         hint="restore from a file written by `reviewflow db backup`")
+    from urllib.parse import quote
+
+    try:
+        reader = sqlite3.connect(f"file:{quote(os.path.abspath(source))}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise translate_error(exc, source, 0) from exc
+    try:
+        _backup(reader, target, source)
+    finally:
+        reader.close()
+
+
+def put_store_file(new: str, target: str) -> str | None:
+    """Replace the store file `target` by `new` atomically (a rename), keeping the old one aside; refused
+    while any process, this one included, has `target` open. Returns where the old file went."""
+    if _OPEN_FILES.get(os.path.realpath(target), 0):
+        raise StoreError(f"the store at {target} is open; nothing was replaced", hint="close it first")
+    return move_into_place(new, target)
+
+
 class SQLiteStore:
     """The `Store` in one SQLite file (":memory:" for tests); the contract of each method is in `Store`."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
-                 principal: str | None = None) -> None:
+                 principal: str | None = None, create: bool = True) -> None:
         self.path = os.fspath(path)
         self.busy_timeout_ms = busy_timeout_ms
         self.principal = principal or os_user()
         self.applied_migrations: list[int] = []
-        self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms)
+        self.notices: list[str] = []  # what the caller should tell the user (a permission tightened)
+        self._real = "" if is_memory(self.path) else os.path.realpath(self.path)
+        self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms, create)
+        if self._real:
+            _OPEN_FILES[self._real] = _OPEN_FILES.get(self._real, 0) + 1
         try:
+            if self._real:
+                self._make_private()
             self._migrate()
         except BaseException:
             self.close()
             raise
-        if not is_memory(self.path):
+        if self._real:
             restrict_sidecars(self.path)
+
+    def _make_private(self) -> None:
+        """An existing store that group or others may read is made private (0600), or refused."""
+        mode = os.stat(self.path).st_mode & 0o777
+        if not mode & 0o077:
+            return
+        try:
+            os.chmod(self.path, mode & 0o700)
+        except OSError as exc:
+            raise StoreError(f"the store at {self.path} is readable by other users ({mode:04o}) and cannot be "
+                             f"made private: {exc.strerror}; nothing was written to it",
+                             hint=f"its owner runs: chmod 600 {self.path}") from exc
+        self.notices.append(f"the store at {self.path} was readable by other users ({mode:04o}); it is now "
+                            f"{mode & 0o700:04o}")
 
     # ----------------------------------------------------------------- lifecycle and transactions
 
@@ -171,6 +292,12 @@ class SQLiteStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            if self._real:
+                left = _OPEN_FILES.get(self._real, 1) - 1
+                if left:
+                    _OPEN_FILES[self._real] = left
+                else:
+                    _OPEN_FILES.pop(self._real, None)
 
     def __enter__(self) -> Self:
         return self
@@ -216,8 +343,7 @@ class SQLiteStore:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app_id not in (0, APPLICATION_ID) or (tables and "schema_migrations" not in tables):
-            raise StoreError(f"{self.path} is an SQLite database but not a reviewflow store",
-                             hint="point reviewflow at its own store file, or at a new path to create one")
+            raise _foreign(self.path)
         if "schema_migrations" not in tables:
             return 0
         return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
@@ -630,6 +756,11 @@ class SQLiteStore:
             problems.append(ChainProblem(orphan, 0, "deadline rows are stored for a case with no case row",
                                          "projection"))
         return sorted(problems, key=lambda p: (p.ref, p.seq))
+
+    def backup(self, target: str) -> None:
+        """Copy the store, as it is at one moment, into the new private file `target` (SQLite's online
+        backup API: other processes may go on writing)."""
+        _backup(self._live(), target, self.path)
 
     def integrity_check(self) -> list[str]:
         """SQLite's full check of the file (every page, index and constraint); [] when it is sound."""
