@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import click
-from reviewflow.commands.common import echo_rendered, format_option, progress_bar
+from reviewflow.commands.common import db_option, echo_rendered, format_option, progress_bar
 from reviewflow.commands.errors import EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option
 from reviewflow.engine.render.formats import Output
@@ -26,9 +26,7 @@ def register(cli: click.Group) -> None:
                    "(FILE is created if need be). Keep FILE outside the store: a commit, a mail to the Panel.")
 @click.option("--check-only", is_flag=True, help="With --anchor: check FILE's checkpoints, add none.")
 @format_option(Output.VERIFICATION)
-@click.option("--db", "db_path", metavar="PATH|URL", default=None,
-              help="Event store: an SQLite file, or postgresql://LOGIN@HOST/DATABASE (default: $REVIEWFLOW_DB, "
-                   "then ./reviewflow.db).")
+@db_option
 @processes_option
 def verify_command(anchor: str | None, check_only: bool, output_format: str, db_path: str | None) -> None:
     """Check everything reviewflow prints against what it was derived from: exit 0 when all verifies, 1

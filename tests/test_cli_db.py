@@ -260,7 +260,8 @@ def test_the_demo_runs_against_postgres(pg_server: PgServer) -> None:
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr
         assert "(PostgreSQL), case LEEDS-DEMO-002" in result.stdout and "postgres:***@" in result.stdout
-        assert "1 case, 7 events, 1 definition, 7 ledger entries: every chain, definition, projection and the ledger verify" in result.stdout
+        # The ledger counts every write to the store: opening LEEDS-DEMO-001 above was the first.
+        assert "1 case, 7 events, 1 definition, 8 ledger entries: every chain, definition, projection and the ledger verify" in result.stdout
         assert "$ reviewflow admin grant postgres rag --partnership leeds" in result.stdout
         assert "Traceback" not in result.stdout + result.stderr
         password = urlsplit(pg_server.url).password

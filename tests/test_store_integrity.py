@@ -302,3 +302,85 @@ def test_a_short_key_is_refused() -> None:
     with pytest.raises(StoreError, match="at least 16"):
         key_from("short")
     assert key_from(None) is None and key_from("") is None
+
+
+# ------------------------------------------------------------------------------------ migration
+
+def test_existing_postgres_cases_get_ledger_entries_in_the_order_they_were_last_written(
+        pg_server: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 2 on a store of schema 1: one entry per case for its head and rows, ordered by the id of
+    each case's last event (SQLite's migration 3 does the same: tests/test_store.py)."""
+    from reviewflow.engine.store import postgres
+    from reviewflow.engine.store.chain import GENESIS_HASH
+    from reviewflow.engine.store.postgres import PostgresStore
+
+    server = pg_server
+    database = server.fresh_database(template=False)  # type: ignore[attr-defined]
+    try:
+        url = server.database_url(database)  # type: ignore[attr-defined]
+        with monkeypatch.context() as patch:
+            patch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:1])
+            patch.setattr(postgres, "SCHEMA_VERSION", 1)
+            PostgresStore(url).close()
+        with server.connect(database) as conn:  # type: ignore[attr-defined]
+            conn.execute("SET session_replication_role = replica")
+            conn.execute("INSERT INTO reviewflow.definitions (definition_hash, process_id, version) "
+                         "VALUES ('h', 'csi', '1')")
+            heads: dict[str, str] = {}
+            # B is opened first, A last written: A's last event has the highest id.
+            for ref, seq in (("B", 1), ("A", 1), ("B", 2), ("A", 2)):
+                payload = {"actor": None, "agency": None, "at": "2024-03-01", "by": "chair", "data": {"n": seq},
+                           "kind": "noted", "name": "note"}
+                digest = chain_hash(heads.get(ref, GENESIS_HASH), ref, seq, payload, "someone")
+                if seq == 1:
+                    conn.execute("INSERT INTO reviewflow.cases (ref, partnership, process_id, definition_hash, "
+                                 "opened_at, stage, closed, last_seq) VALUES (%s, 'test', 'csi', 'h', "
+                                 "'2024-03-01', 's', false, 2)", (ref,))
+                conn.execute("INSERT INTO reviewflow.events (case_ref, partnership, seq, payload, prev_hash, hash, "
+                             "recorded_by) VALUES (%s, 'test', %s, %s, %s, %s, 'someone')",
+                             (ref, seq, canonical_json(payload), heads.get(ref, GENESIS_HASH), digest))
+                heads[ref] = digest
+        with PostgresStore(url, upgrade=True) as owner:
+            assert owner.info().applied_now == (2,)
+            assert owner.verify() == [] and owner.ledger_head().position == 2
+            with server.connect(database) as conn:  # type: ignore[attr-defined]
+                order = conn.execute("SELECT case_ref, seq, event_hash FROM reviewflow.ledger "
+                                     "ORDER BY position").fetchall()
+            assert order == [("B", 2, heads["B"]), ("A", 2, heads["A"])]
+    finally:
+        server.drop(database)  # type: ignore[attr-defined]
+
+
+def test_existing_sqlite_cases_get_ledger_entries_in_the_order_they_were_last_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    from reviewflow.engine.store.chain import GENESIS_HASH
+    from reviewflow.engine.store.sqlite import SQLiteStore
+    from reviewflow.engine.store.sqlite_schema import MIGRATIONS, MIGRATIONS_TABLE
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(MIGRATIONS_TABLE)
+    for number, name, statements in MIGRATIONS[:2]:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
+    conn.execute("INSERT INTO definitions (definition_hash, process_id, version) VALUES ('h', 'csi', '1')")
+    heads: dict[str, str] = {}
+    for ref, seq in (("B", 1), ("A", 1), ("B", 2), ("A", 2)):
+        payload = {"actor": None, "agency": None, "at": "2024-03-01", "by": "chair", "data": {"n": seq},
+                   "kind": "noted", "name": "note"}
+        digest = chain_hash(heads.get(ref, GENESIS_HASH), ref, seq, payload, "someone")
+        if seq == 1:
+            conn.execute("INSERT INTO cases VALUES (?, 'csi', 'h', NULL, '2024-03-01', 's', 0, 2, 'test')", (ref,))
+        conn.execute("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
+                     "VALUES (?, ?, ?, ?, ?, 'someone')",
+                     (ref, seq, canonical_json(payload), heads.get(ref, GENESIS_HASH), digest))
+        heads[ref] = digest
+    conn.close()
+    with SQLiteStore(path) as store:
+        assert store.applied_migrations == [3] and store.verify() == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT case_ref, seq, event_hash FROM ledger ORDER BY position").fetchall() == [
+        ("B", 2, heads["B"]), ("A", 2, heads["A"])]
+    conn.close()

@@ -576,9 +576,9 @@ class PostgresStore:
                                   "ORDER BY case_ref, position", params):
                 entries.setdefault(str(r[1]), []).append(_ledger_entry(r))
             if not one and self._sees_whole_ledger(conn):
-                links, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
+                link_problems, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
                     f"SELECT {LEDGER_COLUMNS} FROM {SCHEMA}.ledger ORDER BY position"))
-                problems += links
+                problems += link_problems
             seen: set[str] = set()
             # A server-side cursor: a store of millions of events is checked without holding them all.
             with conn.cursor(name="reviewflow_verify") as cursor:

@@ -623,13 +623,17 @@ class SQLiteStore:
             found.setdefault(str(r[0]), []).append(_deadline_row(r))
         return found
 
-    def _check_states(self, conn: sqlite3.Connection, cases: Sequence[CaseRow], everything: bool = False) -> None:
+    def _check_states(self, conn: sqlite3.Connection, cases: Sequence[CaseRow], everything: bool = False,
+                      deadlines: dict[str, list[DeadlineRow]] | None = None) -> None:
         """Refuse to hand out case rows (and the deadline rows of those cases) that are not the ones their
-        last ledger entry recorded: no command prints a projection edited behind the store's back."""
+        last ledger entry recorded: no command prints a projection edited behind the store's back.
+        `deadlines`: every deadline row of these cases, when the caller has read them already."""
         if not cases:
             return
         refs = None if everything else [c.ref for c in cases]
-        entries, deadlines = self._last_entries(conn, refs), self._deadlines_of(conn, refs)
+        entries = self._last_entries(conn, refs)
+        if deadlines is None:
+            deadlines = self._deadlines_of(conn, refs)
         for case in cases:
             problem = read_problem(case, deadlines.get(case.ref, []), entries.get(case.ref))
             if problem is not None:
@@ -712,8 +716,14 @@ class SQLiteStore:
                 raise IntegrityError(f"deadline rows are stored for case {missing[0]}, which has no case row",
                                      hint="run `reviewflow verify` for every problem; restore the store from "
                                           "a backup (`reviewflow db restore`)")
-            self._check_states(conn, cases)
-        return [_deadline_row(r) for r in rows]
+            listed = [_deadline_row(r) for r in rows]
+            every_row: dict[str, list[DeadlineRow]] | None = None
+            if within_days is None and owner is None:  # every row of every listed case is in hand
+                every_row = {}
+                for d in sorted(listed, key=lambda d: (d.case_ref, d.deadline_id)):
+                    every_row.setdefault(d.case_ref, []).append(d)
+            self._check_states(conn, cases, deadlines=every_row)
+        return listed
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
         """Recompute every hash from the stored payloads, and the ledger; an empty list means intact."""
@@ -729,9 +739,9 @@ class SQLiteStore:
                                   params):
                 entries.setdefault(str(r[1]), []).append(_ledger_entry(r))
             if not one:
-                links, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
+                link_problems, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
                     f"SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY position"))
-                problems += links
+                problems += link_problems
             rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events {where} ORDER BY case_ref, seq",
                                 params)
             seen: set[str] = set()
