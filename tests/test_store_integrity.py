@@ -384,3 +384,37 @@ def test_existing_sqlite_cases_get_ledger_entries_in_the_order_they_were_last_wr
     assert conn.execute("SELECT case_ref, seq, event_hash FROM ledger ORDER BY position").fetchall() == [
         ("B", 2, heads["B"]), ("A", 2, heads["A"])]
     conn.close()
+
+
+def test_verify_anchor_from_the_command_line(tmp_path: Path, root: Path) -> None:
+    from click.testing import CliRunner
+    from reviewflow.cli import cli
+    from reviewflow.engine.store.sqlite import SQLiteStore
+
+    db, anchor = str(tmp_path / "cases.db"), str(tmp_path / "store.anchor")
+    with SQLiteStore(db) as store:
+        service = CaseService(store, Registry([root]))
+        service.open("example-full", "C-1", D(2024, 3, 4), "local_authority", OPEN_FIELDS, "Child A")
+    runner = CliRunner()
+    env = {"REVIEWFLOW_KEY": "k" * 32}
+    first = runner.invoke(cli, ["verify", "--db", db, "--anchor", anchor], env=env)
+    assert first.exit_code == 0 and "0 checkpoints checked; the current head was added" in first.stdout
+    assert json.loads(Path(anchor).read_text(encoding="utf-8"))["mac"].startswith("hmac-sha256:")
+    with SQLiteStore(db) as store:
+        CaseService(store, Registry([root])).open("example-full", "C-2", D(2024, 3, 5), "local_authority",
+                                                  OPEN_FIELDS, "Child B")
+    second = runner.invoke(cli, ["verify", "--db", db, "--anchor", anchor, "--format", "json"], env=env)
+    assert json.loads(second.stdout)["anchor"] == {"file": anchor, "checkpoints": 1, "written": True}
+    assert len(Path(anchor).read_text(encoding="utf-8").splitlines()) == 2
+    # The last write cut off whole: the store alone is consistent, the anchor is not.
+    backend = Backend("sqlite", db)
+    for table, column in (("open_deadlines", "case_ref"), ("events", "case_ref"), ("cases", "ref")):
+        backend.raw(f"DELETE FROM {table} WHERE {column} = 'C-2'")
+    backend.raw("DELETE FROM ledger WHERE position = 2")
+    assert runner.invoke(cli, ["verify", "--db", db]).exit_code == 0
+    checked = runner.invoke(cli, ["verify", "--db", db, "--anchor", anchor, "--check-only"], env=env)
+    assert checked.exit_code == 1 and "error: store: anchor: " in checked.stderr
+    assert "the ledger ends at position 1, before this checkpoint" in checked.stderr
+    assert len(Path(anchor).read_text(encoding="utf-8").splitlines()) == 2  # never anchors a broken store
+    assert runner.invoke(cli, ["verify", "--db", db, "--check-only"]).exit_code == 2
+    assert runner.invoke(cli, ["verify", "--db", db, "--anchor", str(tmp_path / "none"), "--check-only"]).exit_code == 1

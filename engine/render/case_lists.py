@@ -92,7 +92,7 @@ def verification_text(result: Verification) -> str:
     if result.ok:
         lines = [f"{counted}: every chain, definition, projection and the ledger verify"]
         if result.anchor is not None:
-            lines.append(f"anchor {result.anchor}: {plural(result.anchor_checkpoints, 'checkpoint')} verify"
+            lines.append(f"anchor {result.anchor}: {plural(result.anchor_checkpoints, 'checkpoint')} checked"
                          + ("; the current head was added" if result.anchor_written else
                             "; the head has not moved since the last checkpoint"))
         return "\n".join([*lines, *notes])
