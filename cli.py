@@ -17,6 +17,7 @@ from reviewflow.commands import calendar as calendar_commands
 from reviewflow.commands import case_read, case_write
 from reviewflow.commands import db as db_commands
 from reviewflow.commands import definitions as definition_commands
+from reviewflow.commands import integrity as integrity_commands
 from reviewflow.commands import oversight as oversight_commands
 from reviewflow.commands import reports as report_commands
 from reviewflow.commands import scenarios as scenario_commands
@@ -88,7 +89,8 @@ def cli(debug: bool) -> None:
 
 
 for module in (definition_commands, calendar_commands, case_write, case_read, oversight_commands,
-               report_commands, scenario_commands, workspace_commands, db_commands, admin_commands):
+               report_commands, scenario_commands, workspace_commands, db_commands, admin_commands,
+               integrity_commands):
     module.register(cli)
 
 

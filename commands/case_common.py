@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
-from reviewflow.commands.common import db_option, parse_date_arg, resolve_db_path
+from reviewflow.commands.common import announce, db_option, parse_date_arg, resolve_db_path
 from reviewflow.commands.workspace import processes_option, registry
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
     from reviewflow.engine.store import open_store
 
     with open_store(resolve_db_path(db_path), create=create) as store:
+        announce(store)
         yield CaseService(store, registry(), dates=_date_policy())
 
 

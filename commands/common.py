@@ -51,7 +51,19 @@ def db_option(func: F) -> F:
 
 
 def resolve_db_path(db_path: str | None) -> str:
-    return db_path or os.environ.get("REVIEWFLOW_DB") or "reviewflow.db"
+    found = db_path or os.environ.get("REVIEWFLOW_DB") or "reviewflow.db"
+    if found.strip() == ":memory:":
+        raise click.BadParameter(":memory: is a store that vanishes when the command ends: whatever it recorded "
+                                 "would be lost. Give a file (e.g. --db cases.db) or a postgresql:// URL.",
+                                 param_hint="--db" if db_path else "REVIEWFLOW_DB")
+    return found
+
+
+def announce(store: Any) -> Any:
+    """Tell the user, on standard error, what opening the store changed (a permission tightened)."""
+    for notice in getattr(store, "notices", ()):
+        click.echo(f"warning: {notice}", err=True)
+    return store
 
 
 def parse_date_arg(value: str, what: str = "date") -> date:

@@ -15,7 +15,9 @@ creates. On PostgreSQL the partnership decides who may see the case and act in i
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -39,14 +41,25 @@ from reviewflow.engine.definition.loader import (
     load_path,
 )
 from reviewflow.engine.definition.model import CHILD_KINDS, Process
-from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
+from reviewflow.engine.errors import (
+    DefinitionError,
+    IntegrityError,
+    NotFoundError,
+    RefusedError,
+    did_you_mean,
+)
 from reviewflow.engine.events import Event
 from reviewflow.engine.lint import lint_process
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
 
-RETRIES = 5
+# A writer that finds the case moved on re-reads it, decides again and retries, waiting a little longer
+# each time (jittered, so writers that collided do not collide again in step): eight writers on one case
+# all get through (tests/test_store_concurrency.py), and a case that never settles is still refused.
+RETRIES = 40
+BACKOFF_FIRST_S = 0.002
+BACKOFF_MAX_S = 0.25
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
 _FEW_CASES = 50
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
@@ -105,9 +118,17 @@ class DeadlineView:
 
 @dataclass(frozen=True)
 class Verification:
+    """What `reviewflow verify` checked (reviewflow.engine.integrity) and every problem it found."""
+
     cases: int
     events: int
     problems: tuple[ChainProblem, ...]
+    definitions: int = 0
+    ledger_entries: int = 0  # the ledger's head position
+    notes: tuple[str, ...] = ()  # what could not be checked, and why (not problems)
+    anchor: str | None = None  # the anchor file checked, if any
+    anchor_checkpoints: int = 0
+    anchor_written: bool = False  # a checkpoint of the head was added to it
 
     @property
     def ok(self) -> bool:
@@ -131,7 +152,7 @@ class DueList:
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
                  calendar: CalendarLike | None = None, dates: DatePolicy | None = None,
-                 keep_cases: bool = False) -> None:
+                 keep_cases: bool = False, sleep: Callable[[float], None] = time.sleep) -> None:
         """`keep_cases`: keep each case between commands instead of re-reading (and re-verifying) its
         whole record every time, so that N commands cost O(N), not O(N²). Only for a store this service
         alone writes, such as a scenario run's in-memory one; the CLI re-reads on every command."""
@@ -141,6 +162,7 @@ class CaseService:
         self._processes: dict[str, Process] = {}
         self.dates = dates or DatePolicy()  # a date far after the case's last one needs --confirm-date
         self._kept: dict[str, tuple[int, Case]] | None = {} if keep_cases else None  # ref -> (last seq, case)
+        self._sleep = sleep  # how a writer waits before retrying (tests may count the waits)
 
     @property
     def registry(self) -> Registry:
@@ -177,8 +199,18 @@ class CaseService:
         if found is None:
             row = self.store.definition(definition_hash)
             found = load_from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+            if found.text_hash != definition_hash or found.id != row.process_id:
+                # The texts are what every deadline is worked out from: an edited text must never be run.
+                raise IntegrityError(f"the stored definition {definition_hash} ({row.process_id}) does not match "
+                                     "its hash: its text was changed after it was stored",
+                                     hint="run `reviewflow verify` for every problem; restore the store from a "
+                                          "backup (`reviewflow db restore`)")
             self._processes[definition_hash] = found
         return found
+
+    def replay(self, row: CaseRow, events: list[Event]) -> Case:
+        """The fold of a case's events under its stored definition (what every read starts from)."""
+        return Case.replay(self.process_for(row.definition_hash), row.ref, events, self._calendar)
 
     # ----------------------------------------------------------------------------------- reading
 
@@ -188,7 +220,18 @@ class CaseService:
         if kept is not None and kept[0] == row.last_seq:
             return kept[1], row
         events = [s.event for s in self.store.events(ref)]
-        case = Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar)
+        try:
+            case = self.replay(row, events)
+        except IntegrityError as exc:
+            raise IntegrityError(f"case {ref}: {exc.message}", exc.hint) from exc
+        # The row and the events are two reads: another writer may have appended between them, and then
+        # they describe different moments (the append that follows is refused and retried as stale).
+        same_moment = len(events) == row.last_seq
+        differs = row_differences(row, case) if same_moment else []
+        if differs:
+            raise IntegrityError(f"the case row of {ref} does not match its events: {differs[0]}",
+                                 hint="run `reviewflow verify` for every problem; restore the store from a "
+                                      "backup (`reviewflow db restore`)")
         self._keep(ref, row.last_seq, case)
         return case, row
 
@@ -255,20 +298,8 @@ class CaseService:
         return DeadlineView(ref, judged_on, as_of is not None, explanation, anchored.by if anchored else None)
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        """The store's own check (chains and ledger); `reviewflow.engine.integrity` checks everything."""
         return self.store.verify(ref)
-
-    def verification(self, ref: str | None = None, progress: Progress | None = None) -> Verification:
-        """Every hash chain (or one record's) recomputed, with how much was checked; `progress(done, total)`
-        is called after each record when given."""
-        rows = [self.store.case(ref)] if ref is not None else self.cases(kinds=None)
-        if progress is None or ref is not None:
-            problems = self.verify(ref)
-        else:
-            problems = []
-            for done, row in enumerate(rows, start=1):
-                problems.extend(self.verify(row.ref))
-                progress(done, len(rows))
-        return Verification(len(rows), sum(r.last_seq for r in rows), tuple(problems))
 
     def cases(self, process_id: str | None = None, open_only: bool = False,
               kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
@@ -349,7 +380,8 @@ class CaseService:
         case = Case.replay(process, ref, [event], self._calendar)
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
-                                      deadlines=deadline_rows(case, at), partnership=partnership)
+                                      deadlines=deadline_rows(case, at), partnership=partnership,
+                                      projected_on=at)
         opened = Case.replay(process, ref, [stored.event], self._calendar)
         self._keep(ref, 1, opened)
         return report_write(opened, today)
@@ -375,6 +407,7 @@ class CaseService:
         return f"in force on {at.isoformat()}: {', '.join(sorted(found))}"
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
+        wait = BACKOFF_FIRST_S
         for attempt in range(RETRIES):
             case, row = self.case(ref)
             try:
@@ -386,10 +419,12 @@ class CaseService:
                 raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
-                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of))
+                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of), projected_on=as_of)
             except ConcurrencyError:
                 if attempt == RETRIES - 1:
                     raise
+                self._sleep(random.uniform(wait / 2, wait))  # jitter: writers that collided spread out
+                wait = min(wait * 2, BACKOFF_MAX_S)
                 continue
             self._keep(ref, row.last_seq + 1, after)
             return report_write(after, as_of)
@@ -485,6 +520,19 @@ def _dates_typed(event: Event, as_of: date) -> list[tuple[str, date]]:
         if isinstance(value, str):
             dates.append((option, date.fromisoformat(value)))
     return dates
+
+
+def row_differences(row: CaseRow, case: Case) -> list[str]:
+    """How a case row differs from the fold of its events, field by field (what `cases` prints)."""
+    found = []
+    opening = case.events[0] if case.events else None
+    expected = {"process": (row.process_id, case.process.id), "stage": (row.stage, case.stage),
+                "closed": (row.closed, case.is_closed), "pseudonym": (row.pseudonym, case.pseudonym),
+                "opened": (row.opened_at, opening.at if opening else None)}
+    for name, (stored, folded) in expected.items():
+        if stored != folded:
+            found.append(f"{name} is stored as {stored!r} but its events give {folded!r}")
+    return found
 
 
 def _last_date(case: Case) -> date:

@@ -395,9 +395,13 @@ def test_show_says_when_a_newer_definition_exists(db: Path, monkeypatch: pytest.
 
 def test_verify_counts_cases_and_events(db: Path) -> None:
     notified(db)
-    assert ok(db, "case", "verify").stdout.strip() == "1 case, 4 events: every chain verifies"
-    assert ok(db, "case", "verify", REF).stdout.strip() == "1 case, 4 events: every chain verifies"
-    assert as_json(db, "case", "verify") == {"cases": 1, "events": 4, "ok": True, "problems": []}
+    said = ("1 case, 4 events, 1 definition, 4 ledger entries: every chain, definition, projection and the "
+            "ledger verify")
+    assert ok(db, "case", "verify").stdout.strip() == said
+    assert ok(db, "verify").stdout.strip() == said
+    assert ok(db, "case", "verify", REF).stdout.strip() == said
+    assert as_json(db, "case", "verify") == {"cases": 1, "events": 4, "definitions": 1, "ledger_entries": 4,
+                                             "ok": True, "problems": [], "notes": [], "anchor": None}
 
 
 def test_a_tampered_payload_fails_verify_naming_case_and_seq(db: Path) -> None:
@@ -409,7 +413,7 @@ def test_a_tampered_payload_fails_verify_naming_case_and_seq(db: Path) -> None:
                      "WHERE case_ref = ? AND seq = 1", (REF,))
     result = run(db, "case", "verify")
     assert result.exit_code == 1
-    assert f"error: case {REF} seq 1: hash does not match the stored payload" in result.stderr
+    assert f"error: case {REF} seq 1: chain: hash does not match the stored payload" in result.stderr
     assert "LEEDS-2024-002" not in result.stderr
     assert run(db, "case", "verify", "LEEDS-2024-002").exit_code == 0
     payload = json.loads(run(db, "case", "verify", "--format", "json").stdout)
@@ -495,7 +499,7 @@ CASES_KEYS = {"case", "pseudonym", "process", "definition_hash", "opened", "stag
 DUE_KEYS = {"as_of", "within", "role", "deadlines", "summary"}
 DUE_ROW_KEYS = {"case", "deadline", "title", "due", "window_start", "days_left", "status", "weight", "owner",
                 "escalate_to", "citation"}
-VERIFY_KEYS = {"cases", "events", "ok", "problems"}
+VERIFY_KEYS = {"cases", "events", "definitions", "ledger_entries", "ok", "problems", "notes", "anchor"}
 
 
 def _documented(keys: set[str]) -> None:
