@@ -49,6 +49,7 @@ bench: $(STAMP)
 	@if scripts/pg-cluster.sh ensure; then $(WITH_PG) $(BIN)/python bench/store.py; \
 	else echo "bench: PostgreSQL cannot be installed here: the store benchmark measures SQLite only"; \
 	$(BIN)/python bench/store.py; fi
+	$(BIN)/python bench/scenarios.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

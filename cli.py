@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "cases": ("case_read",), "due": ("case_read",), "actions": ("oversight",), "action": ("oversight",),
     "learning": ("oversight",), "report": ("reports",), "import-cohort": ("reports",), "new": ("scenarios",),
     "test": ("scenarios",), "copy": ("workspace",), "schema": ("workspace",), "db": ("db",), "admin": ("admin",),
+    "verify": ("integrity",),
 }
 
 
@@ -45,6 +46,12 @@ class ReviewflowGroup(click.Group):
             register(module)
         return super().list_commands(ctx)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as usage:
+            raise _printable(usage) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             try:
@@ -52,8 +59,10 @@ class ReviewflowGroup(click.Group):
             finally:
                 # A reader that has gone (`| head`) must show up here, not in Python's flush at exit.
                 sys.stdout.flush()
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # click's own: --help, ctx.exit(code), usage errors (exit 2)
+        except click.ClickException as usage:
+            raise _printable(usage) from None  # click's usage errors (exit 2), whatever was typed escaped
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: --help, ctx.exit(code)
         except (Exception, KeyboardInterrupt) as failure:
             code = exit_code_for(failure, debug=bool(ctx.params.get("debug")))
             raise click.exceptions.Exit(code) from None
@@ -66,6 +75,14 @@ class ReviewflowGroup(click.Group):
         formatter.write_paragraph()
         formatter.write_text("--processes DIR (here or after a command) goes first; set REVIEWFLOW_PATH "
                              "to add folders; see docs/workspaces.md.")
+
+
+def _printable(usage: click.ClickException) -> click.ClickException:
+    """A usage error repeats what was typed (an unknown option, a bad value): escape its control characters."""
+    from reviewflow.engine.render.terminal import printable
+
+    vars(usage)["message"] = printable(usage.message)  # `message` is Final in click's annotations
+    return usage
 
 
 @click.group(cls=ReviewflowGroup,

@@ -10,7 +10,10 @@ taken over several rounds and printed as min / median / max of the rounds:
 1. durable append: one event + 5 projection rows, one transaction, on disk when it returns (SQLite: WAL,
    synchronous=FULL; PostgreSQL: synchronous_commit=on, over TCP to localhost); beside it a raw INSERT
    of one row with the same durability, to show what the store adds;
-2. 8-writer throughput: 8 processes, each appending to its own case, all at once;
+   and the same append with the store-wide ledger switched off (the store before #14), to show what
+   the ledger's one extra row per write costs;
+2. 8-writer throughput: 8 processes, each appending to its own case, all at once (with and without the
+   ledger: on PostgreSQL writes take turns at the ledger's head);
 3. `due` over 100k open cases (3 projection rows each, bulk-loaded; only `due` is timed), on
    PostgreSQL as an everyday login, so row-level security is in the plan, as in production;
 4. `verify` per 10k events.
@@ -66,14 +69,27 @@ def spread(samples: list[float], scale: float = 1.0, digits: int = 2) -> str:
 # -- the two backends ------------------------------------------------------------------------------
 
 
+class NoLedgerSQLiteStore(SQLiteStore):
+    """The SQLite store as it was before the ledger (#14): the same writes, no ledger entry."""
+
+    @staticmethod
+    def _add_ledger_entry(*args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return None
+
+
+def open_sqlite(location: str, ledger: bool = True) -> Store:
+    kind = SQLiteStore if ledger else NoLedgerSQLiteStore
+    return kind(location, busy_timeout_ms=120_000)
+
+
 class Backend:
     name = ""
 
-    def fresh(self, label: str) -> str:
-        """The location of a new, empty store."""
+    def fresh(self, label: str, ledger: bool = True) -> str:
+        """The location of a new, empty store (without `ledger`: one whose writes add no ledger entry)."""
         raise NotImplementedError
 
-    def open(self, location: str) -> Store:
+    def open(self, location: str, ledger: bool = True) -> Store:
         raise NotImplementedError
 
     def raw_insert(self, location: str) -> Callable[[int], None]:
@@ -96,11 +112,11 @@ class SQLite(Backend):
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def fresh(self, label: str) -> str:
-        return str(self.directory / f"{label}.db")
+    def fresh(self, label: str, ledger: bool = True) -> str:
+        return str(self.directory / f"{label}{'' if ledger else '-no-ledger'}.db")
 
-    def open(self, location: str) -> Store:
-        return SQLiteStore(location, busy_timeout_ms=120_000)
+    def open(self, location: str, ledger: bool = True) -> Store:
+        return open_sqlite(location, ledger)
 
     def raw_insert(self, location: str) -> Callable[[int], None]:
         # The store's own connection helper: the pragmas are identical.
@@ -125,6 +141,7 @@ class SQLite(Backend):
                 "INSERT INTO open_deadlines (case_ref, deadline_id, title, due, window_start, weight, status, "
                 "owner, escalate_to, citation) VALUES (?, ?, 'title', ?, NULL, 'statutory', 'open', ?, NULL, NULL)",
                 [(ref, did, due.isoformat(), owner) for ref, did, due, owner in _deadlines(cases)])
+            _sqlite_ledger(store, conn, {f"C-{i:06d}": GENESIS_HASH for i in range(cases)})
 
     def bulk_chains(self, location: str, chains: dict[str, list[tuple[int, str, str, str, str | None]]]) -> None:
         with SQLiteStore(location) as store, store._write() as conn:
@@ -134,6 +151,13 @@ class SQLite(Backend):
                              (ref, DEF_HASH, len(links), PARTNERSHIP))
                 conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
                                  "VALUES (?, ?, ?, ?, ?, ?)", [(ref, *link) for link in links])
+            _sqlite_ledger(store, conn, {ref: links[-1][3] for ref, links in chains.items()})
+
+
+def _sqlite_ledger(store: SQLiteStore, conn: Any, heads: dict[str, str]) -> None:
+    """Bulk-loaded cases get their ledger entries as a write would give them (reads check them)."""
+    for ref, event_hash in heads.items():
+        store._add_ledger_entry(conn, store._case_in(conn, ref), event_hash)
 
 
 class Postgres(Backend):
@@ -162,15 +186,18 @@ class Postgres(Backend):
         with self.psycopg.connect(self._url(database), autocommit=True) as conn:
             conn.execute(sql)
 
-    def fresh(self, label: str) -> str:
-        database = f"rf_bench_{os.getpid()}_{label}"
+    def fresh(self, label: str, ledger: bool = True) -> str:
+        database = f"rf_bench_{os.getpid()}_{label}{'' if ledger else '_no_ledger'}"
         self.superuser(f'CREATE DATABASE "{database}"')
         self.databases.append(database)
         with PostgresStore(self._url(database)) as owner:  # creates the store; grants are per database
             owner.grant(self.login, "chair", PARTNERSHIP)
+        if not ledger:  # the write functions as they were before #14: no ledger entry, no turn at its head
+            self.superuser("CREATE OR REPLACE FUNCTION reviewflow.add_ledger_entry(p_ref text, p_event_hash text) "
+                           "RETURNS void LANGUAGE plpgsql AS $$ BEGIN END $$", database)
         return self._url(database, (self.login, self.password))
 
-    def open(self, location: str) -> Store:
+    def open(self, location: str, ledger: bool = True) -> Store:
         return PostgresStore(location, lock_timeout_ms=120_000)
 
     def _owner(self, location: str) -> Any:
@@ -199,6 +226,7 @@ class Postgres(Backend):
                                     "due, weight, status, owner) FROM STDIN") as copy:
                 for ref, did, due, owner in _deadlines(cases):
                     copy.write_row((ref, PARTNERSHIP, did, "title", due, "statutory", "open", owner))
+            conn.execute("SELECT reviewflow.add_ledger_entry(ref, repeat('0', 64)) FROM reviewflow.cases ORDER BY ref")
             conn.execute("ANALYZE reviewflow.cases")
             conn.execute("ANALYZE reviewflow.open_deadlines")
 
@@ -214,6 +242,8 @@ class Postgres(Backend):
                 for ref, links in chains.items():
                     for seq, payload, prev, digest, by in links:
                         copy.write_row((ref, PARTNERSHIP, seq, payload, prev, digest, by))
+            for ref, links in chains.items():
+                conn.execute("SELECT reviewflow.add_ledger_entry(%s, %s)", (ref, links[-1][3]))
 
     def close(self) -> None:
         for database in self.databases:
@@ -230,37 +260,41 @@ def _deadlines(cases: int) -> Iterator[tuple[str, str, date, str]]:
 # -- the measures ----------------------------------------------------------------------------------
 
 
-def prepared(backend: Backend, label: str) -> tuple[str, Store]:
-    location = backend.fresh(label)
-    store = backend.open(location)
+def prepared(backend: Backend, label: str, ledger: bool = True) -> tuple[str, Store]:
+    location = backend.fresh(label, ledger)
+    store = backend.open(location, ledger)
     store.save_definition(DEF_HASH, "csi", "1", {"p.yaml": "id: csi\n"})
     return location, store
 
 
-def bench_append(backend: Backend, appends: int, rounds: int) -> tuple[list[float], list[float]]:
-    """Seconds per op in each round; store and raw alternate, so drift in fsync cost hits both alike."""
+def bench_append(backend: Backend, appends: int, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds per op in each round, with the ledger, without it, and a raw INSERT; the three alternate,
+    so drift in fsync cost hits them alike."""
     location, store = prepared(backend, "append")
-    store.open_case("A-1", "csi", DEF_HASH, None, event(0), stage="s", partnership=PARTNERSHIP)
+    _, before = prepared(backend, "append", ledger=False)
+    for s in (store, before):
+        s.open_case("A-1", "csi", DEF_HASH, None, event(0), stage="s", partnership=PARTNERSHIP)
     insert = backend.raw_insert(location)
-    last, store_rounds, raw_rounds = 1, [], []
+    last, store_rounds, before_rounds, raw_rounds = 1, [], [], []
     for _ in range(rounds):
+        for s, out in ((store, store_rounds), (before, before_rounds)):
+            t0 = time.perf_counter()
+            for n in range(last, last + appends):
+                s.append("A-1", [event(n)], expected_last_seq=n, stage="s", closed=False, deadlines=rows("A-1", n))
+            out.append((time.perf_counter() - t0) / appends)
         t0 = time.perf_counter()
-        for _ in range(appends):
-            store.append("A-1", [event(last)], expected_last_seq=last, stage="s", closed=False,
-                         deadlines=rows("A-1", last))
-            last += 1
-        store_rounds.append((time.perf_counter() - t0) / appends)
-        t0 = time.perf_counter()
-        for i in range(last - appends, last):
+        for i in range(last, last + appends):
             insert(i)
         raw_rounds.append((time.perf_counter() - t0) / appends)
+        last += appends
     store.close()
-    return store_rounds, raw_rounds
+    before.close()
+    return store_rounds, before_rounds, raw_rounds
 
 
-def _writer(backend_name: str, location: str, appends: int, worker: int, ready: Any, start: Any,
+def _writer(backend_name: str, location: str, ledger: bool, appends: int, worker: int, ready: Any, start: Any,
             results: Any) -> None:
-    store: Store = SQLiteStore(location, busy_timeout_ms=120_000) if backend_name == "sqlite" else \
+    store: Store = open_sqlite(location, ledger) if backend_name == "sqlite" else \
         PostgresStore(location, lock_timeout_ms=120_000)
     ref = f"W-{worker}-{os.getpid()}"
     store.open_case(ref, "csi", DEF_HASH, None, event(0), stage="s", partnership=PARTNERSHIP)
@@ -272,15 +306,15 @@ def _writer(backend_name: str, location: str, appends: int, worker: int, ready: 
     results.put(worker)
 
 
-def bench_writers(backend: Backend, appends: int, rounds: int) -> list[float]:
+def bench_writers(backend: Backend, appends: int, rounds: int, ledger: bool = True) -> list[float]:
     """Appends per second with 8 processes writing at once, each to its own case, in each round."""
-    location, store = prepared(backend, "writers")
+    location, store = prepared(backend, "writers", ledger)
     store.close()
     ctx = multiprocessing.get_context("spawn")
     out = []
     for _ in range(rounds):
         ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_writer, args=(backend.name, location, appends, w, ready, start, results))
+        procs = [ctx.Process(target=_writer, args=(backend.name, location, ledger, appends, w, ready, start, results))
                  for w in range(WRITERS)]
         for proc in procs:
             proc.start()
@@ -374,12 +408,18 @@ def main() -> None:
         table: list[tuple[str, list[str]]] = []
         appends = {b.name: bench_append(b, args.appends, args.rounds) for b in found}
         table.append(("durable append, 1 event + 5 rows (ms)", [spread(appends[n][0], 1e3) for n in names]))
-        table.append(("raw INSERT, same durability (ms)", [spread(appends[n][1], 1e3) for n in names]))
+        table.append(("  the same without the ledger (before #14)", [spread(appends[n][1], 1e3) for n in names]))
+        table.append(("  ledger's cost per append (medians)",
+                      [f"{(statistics.median(appends[n][0]) / statistics.median(appends[n][1]) - 1) * 100:+.0f}%"
+                       for n in names]))
+        table.append(("raw INSERT, same durability (ms)", [spread(appends[n][2], 1e3) for n in names]))
         table.append(("append / raw INSERT (median)",
-                      [f"{statistics.median(appends[n][0]) / statistics.median(appends[n][1]):.1f}x"
+                      [f"{statistics.median(appends[n][0]) / statistics.median(appends[n][2]):.1f}x"
                        for n in names]))
         writers = {b.name: bench_writers(b, args.appends, args.rounds) for b in found}
+        before = {b.name: bench_writers(b, args.appends, args.rounds, ledger=False) for b in found}
         table.append((f"{WRITERS} writers, own cases (appends/s)", [spread(writers[n], digits=0) for n in names]))
+        table.append(("  the same without the ledger (before #14)", [spread(before[n], digits=0) for n in names]))
         due = {b.name: bench_due(b, args.cases, args.rounds) for b in found}
         for query in ("none due", "within 7 days", "within 7 days, one owner", "every open row"):
             table.append((f"due, {args.cases // 1000}k cases: {query} (ms)", [spread(due[n][query], 1e3) for n in names]))

@@ -8,7 +8,6 @@ business manager, `--format json` in the stable shape documented in docs/calenda
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +18,6 @@ from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
     from reviewflow.engine.calendar.workdays import Calendar
-
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
-
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the top-level group."""
@@ -172,9 +168,13 @@ def _calendar(process_id: str | None) -> tuple[Calendar, str | None]:
 
 
 def _parse_whole_number(text: str, what: str) -> int:
-    if not _WHOLE_NUMBER.fullmatch(text):
-        from reviewflow.engine.errors import CalendarError
+    from reviewflow.engine.errors import CalendarError
+    from reviewflow.engine.limits import MAX_DIGITS, digit_count, too_many_digits, whole_number
 
-        raise CalendarError(f"{what} must be a whole number, got {text!r}",
-                            "write a whole number such as 5, or -5 to count back")
-    return int(text)
+    hint = "write a whole number such as 5, or -5 to count back"
+    number = whole_number(text)
+    if number is None and too_many_digits(text):  # say so, without printing every digit back
+        raise CalendarError(f"{what} has {digit_count(text):,} digits; a count has at most {MAX_DIGITS}", hint)
+    if number is None:
+        raise CalendarError(f"{what} must be a whole number, got {text!r}", hint)
+    return number

@@ -9,21 +9,19 @@ for the read commands, from the case's last recorded event (and the output says 
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
-from reviewflow.commands.common import db_option, parse_date_arg, resolve_db_path
+from reviewflow.commands.common import announce, db_option, parse_date_arg, resolve_db_path
 from reviewflow.commands.workspace import processes_option, registry
 
 if TYPE_CHECKING:
+    from reviewflow.engine.cases.checks import DatePolicy
     from reviewflow.engine.definition.model import Process
     from reviewflow.engine.service import CaseService
-
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 class CaseGroup(click.Group):
@@ -73,7 +71,24 @@ def case_service(db_path: str | None, *, create: bool = False) -> Iterator[CaseS
     from reviewflow.engine.store import open_store
 
     with open_store(resolve_db_path(db_path), create=create) as store:
-        yield CaseService(store, registry())
+        announce(store)
+        yield CaseService(store, registry(), dates=_date_policy())
+
+
+def _date_policy() -> DatePolicy:
+    """--date-horizon and --confirm-date of this command (the defaults for a read command)."""
+    from reviewflow.engine.cases.checks import DEFAULT_DATE_HORIZON_DAYS, DatePolicy
+
+    meta = click.get_current_context().meta
+    return DatePolicy(meta.get(_HORIZON, DEFAULT_DATE_HORIZON_DAYS), bool(meta.get(_CONFIRMED, False)))
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None:
+        ctx.meta[f"reviewflow.{param.name}"] = value
+
+
+_HORIZON, _CONFIRMED = "reviewflow.date_horizon", "reviewflow.confirm_date"
 
 
 def optional_date(value: str | None, what: str) -> date | None:
@@ -89,11 +104,11 @@ def write_dates(at_text: str, as_of_text: str | None) -> tuple[date, date]:
 def parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
     """--set field=value …, typed by the definition (the engine checks the values)."""
     out: dict[str, Any] = {}
-    for pair in pairs:
+    for number, pair in enumerate(pairs, start=1):
         key, sep, text = pair.partition("=")
         key = key.strip()
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not field=value (e.g. --set harm=seriously_harmed)",
+        if not sep or not key:  # not repeated: it may hold a personal value
+            raise click.BadParameter(f"--set number {number} is not FIELD=VALUE (e.g. --set harm=seriously_harmed)",
                                      param_hint="--set")
         if key in out:
             raise click.BadParameter(f'field "{key}" is given twice', param_hint="--set")
@@ -103,12 +118,15 @@ def parse_sets(process: Process, pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _typed(kind: str | None, text: str) -> Any:
+    from reviewflow.engine.limits import whole_number
+
     if kind == "list":
         return [item.strip() for item in text.split(",") if item.strip()]
     if kind == "bool" and text.strip().lower() in ("true", "false"):
         return text.strip().lower() == "true"
-    if kind == "int" and _WHOLE_NUMBER.fullmatch(text.strip()):
-        return int(text.strip())
+    if kind == "int":
+        number = whole_number(text.strip())  # None for too many digits: the engine names field and rule
+        return text if number is None else number
     return text
 
 
@@ -116,8 +134,17 @@ def _typed(kind: str | None, text: str) -> Any:
 
 
 def write_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--at, --by, --as-of, --db and --processes, shared by every write command."""
+    """--at, --by, --as-of, --db, --processes, --confirm-date and --date-horizon, shared by every write."""
     func = processes_option(func)
+    func = click.option("--date-horizon", "date_horizon", type=click.IntRange(1, 36600), metavar="N",
+                        envvar="REVIEWFLOW_DATE_HORIZON", show_envvar=True, default=None, expose_value=False,
+                        callback=_remember,
+                        help="How many days after the case's last event a date may be without --confirm-date "
+                             "(default 365).")(func)
+    func = click.option("--confirm-date", "confirm_date", is_flag=True, default=None, expose_value=False,
+                        callback=_remember,
+                        help="Record a date more than the date horizon after the case's last event (a year "
+                             "typed wrongly is refused without it).")(func)
     func = db_option(func)
     func = click.option("--as-of", "as_of_text", metavar="DATE", default=None,
                         help="Today's date for the checks (default: --at). An event dated after it is "

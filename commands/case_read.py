@@ -102,17 +102,22 @@ def explain_command(ref: str, deadline: str, as_of_text: str | None, output_form
 @db_option
 @processes_option
 def verify_command(ref: str | None, output_format: str, db_path: str | None) -> None:
-    """Recompute every hash of the record: exit 0 when every chain verifies, 1 naming each problem.
+    """Check one record (REF) or the whole store: exit 0 when all verifies, 1 naming each problem.
 
-    Cases, actions and learning outputs alike; a progress bar shows on a terminal.
+    Its hash chain, its ledger entries, its definition's text and its case and deadline rows against a
+    fresh fold of its events; without REF, the whole store as `reviewflow verify` checks it (which also
+    writes and checks anchors). Cases, actions and learning outputs alike; a progress bar shows on a
+    terminal.
 
     \b
     Examples:
       reviewflow case verify
       reviewflow case verify LEEDS-2024-001
     """
+    from reviewflow.engine.integrity import verify_store
+
     with case_service(db_path) as svc, progress_bar("verifying") as step:
-        verification = svc.verification(ref, step)
+        verification = verify_store(svc, ref, step)
     # The problems are errors, and errors never go to standard output (docs/json.md); JSON always does.
     echo_rendered(Output.VERIFICATION, output_format, verification,
                   err=output_format != "json" and not verification.ok)
@@ -141,8 +146,9 @@ def cases_command(process_id: str | None, open_only: bool, output_format: str, d
 @click.command("due")
 @click.option("--as-of", "as_of_text", metavar="DATE", required=True,
               help="Today's date (required: the engine never reads the clock).")
-@click.option("--within", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Only deadlines due within N calendar days of --as-of (overdue ones included).")
+@click.option("--within", type=click.IntRange(min=0, max=36600), default=None, metavar="N",
+              help="Only deadlines due within N calendar days of --as-of (overdue ones included); "
+                   "0 to 36600 (100 years).")
 @click.option("--role", metavar="ROLE", default=None, help="Only deadlines this role is expected to meet.")
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when anything listed is overdue (for cron/CI).")
 @format_option(Output.DUE)

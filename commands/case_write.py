@@ -354,21 +354,28 @@ waive_command = _clock_command(
 @click.argument("seq", metavar="SEQ", type=int)
 @reason_option
 @set_option
+@click.option("--at-date", "at_date_text", metavar="DATE", default=None,
+              help="The date event SEQ really happened: deadlines, stages and the order of events use it "
+                   "from now on (the original event is kept).")
 @actor_option
 @write_options
-def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...], actor: str | None,
-                    at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
-    """Correct the data of event SEQ of case REF: a new event that supersedes it (nothing is edited).
+def correct_command(ref: str, seq: int, reason: str | None, sets: tuple[str, ...], at_date_text: str | None,
+                    actor: str | None, at_text: str, by: str, as_of_text: str | None, db_path: str | None) -> None:
+    """Correct the data or the date of event SEQ of case REF: a new event that supersedes it (nothing is
+    edited). A year typed wrongly is fixed with --at-date.
 
     \b
-    Example:
+    Examples:
       reviewflow case correct LEEDS-2024-001 1 --set agencies=police,health,education,housing \\
           --at 2024-01-03 --by local_authority --reason "Housing was involved too"
+      reviewflow case correct LEEDS-2024-001 4 --at-date 2024-01-02 --at 2024-01-03 \\
+          --by local_authority --reason "2042 typed for 2024"
     """
     at, as_of = write_dates(at_text, as_of_text)
+    at_date = optional_date(at_date_text, "--at-date")
     with case_service(db_path) as svc:
         data = parse_sets(svc.definition_of(ref), sets)
-        echo_write(svc.correct(ref, seq, at, by, reason, data, as_of, actor))
+        echo_write(svc.correct(ref, seq, at, by, reason, data, as_of, actor, at_date))
 
 
 @case_group.command("note")

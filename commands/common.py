@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 from reviewflow.engine.render.formats import Output, default_format, formats, render, render_stream
+from reviewflow.engine.render.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +45,10 @@ def echo_streamed(kind: Output, output_format: str, value: Any) -> None:
             pending, size = [], 0
     if pending:
         click.echo("".join(pending), nl=False)
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print a line the command composed itself (paths, counts): control characters escaped, as
+    `render` does for every rendered output (engine.render.terminal)."""
+    click.echo(printable(text), err=err, nl=nl)
 
 
 def db_option(func: F) -> F:
@@ -58,7 +63,19 @@ def db_option(func: F) -> F:
 
 
 def resolve_db_path(db_path: str | None) -> str:
-    return db_path or os.environ.get("REVIEWFLOW_DB") or "reviewflow.db"
+    found = db_path or os.environ.get("REVIEWFLOW_DB") or "reviewflow.db"
+    if found.strip() == ":memory:":
+        raise click.BadParameter(":memory: is a store that vanishes when the command ends: whatever it recorded "
+                                 "would be lost. Give a file (e.g. --db cases.db) or a postgresql:// URL.",
+                                 param_hint="--db" if db_path else "REVIEWFLOW_DB")
+    return found
+
+
+def announce(store: Any) -> Any:
+    """Tell the user, on standard error, what opening the store changed (a permission tightened)."""
+    for notice in getattr(store, "notices", ()):
+        click.echo(f"warning: {notice}", err=True)
+    return store
 
 
 def parse_date_arg(value: str, what: str = "date") -> date:

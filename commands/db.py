@@ -1,4 +1,4 @@
-"""Commands: db migrate, db info, db export, db import — the event store itself, on either backend.
+"""Commands: db migrate, info, export, import, backup, restore — the event store itself, on either backend.
 
 parse → call the store → print → exit code. Only click and commands.common are imported at module
 level, so `reviewflow --help` never loads the engine or a database driver.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import db_option, echo_rendered, format_option, resolve_db_path
+from reviewflow.commands.common import announce, db_option, echo_rendered, format_option, resolve_db_path
 from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
@@ -26,12 +26,13 @@ def existing_store(db_path: str | None) -> Store:
     error rather than a new empty file (a mistyped path would otherwise look like an empty store)."""
     from reviewflow.engine.store import open_store
 
-    return open_store(resolve_db_path(db_path), create=False)
+    return announce(open_store(resolve_db_path(db_path), create=False))
 
 
 @click.group("db")
 def db_group() -> None:
-    """The event store itself: create or upgrade it, say what it is, move it between SQLite and PostgreSQL.
+    """The event store itself: create or upgrade it, say what it is, move it between SQLite and PostgreSQL,
+    back it up and restore it (SQLite).
 
     A path is an SQLite file (one officer; --by is advisory there); a postgresql:// URL is a shared store
     where the database decides which roles each login may act as (docs/deployment.md).
@@ -42,6 +43,8 @@ def db_group() -> None:
       reviewflow db migrate --db postgresql://reviewflow_owner@db.example.org/reviewflow
       reviewflow db export --db cases.db --output cases.jsonl
       reviewflow db import cases.jsonl --db postgresql://reviewflow_owner@db.example.org/reviewflow
+      reviewflow db backup /mnt/backups/cases-2024-03-01.db --db cases.db
+      reviewflow db restore /mnt/backups/cases-2024-03-01.db --db cases.db
     """
 
 
@@ -153,3 +156,58 @@ def import_command(file: str, partnership: str | None, db_path: str | None) -> N
         raise StoreError(f"{file} holds no cases", hint="export from a store that has some")
     click.echo(f"imported {len(report.cases)} cases, {report.events} events and {report.definitions} "
                f"definitions into {where}; every chain verifies")
+
+
+@db_group.command("backup")
+@click.argument("file", metavar="FILE")
+@db_option
+def backup_command(file: str, db_path: str | None) -> None:
+    """Copy an SQLite store into FILE (new, readable by you only) while it is in use, and verify the copy.
+
+    SQLite's online backup API copies one consistent moment of the store; the copy is then checked as
+    `reviewflow verify` checks a store. Keep backups elsewhere (another disk, another machine): they hold
+    personal data like the store. A PostgreSQL store is backed up by its server (pg_dump, point-in-time
+    recovery: docs/deployment.md).
+
+    \b
+    Examples:
+      reviewflow db backup /mnt/backups/cases-2024-03-01.db --db cases.db
+    """
+    from reviewflow.commands.workspace import registry
+    from reviewflow.engine.integrity import backup_store
+    from reviewflow.engine.service import CaseService
+
+    with existing_store(db_path) as store:
+        checked = backup_store(CaseService(store, registry()), file)
+    if not checked.ok:
+        echo_rendered(Output.VERIFICATION, "text", checked, err=True)
+        click.echo(f"error: the backup {file} was written, but the store it copies does not verify", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"backed up {checked.cases} cases, {checked.events} events and {checked.ledger_entries} ledger "
+               f"entries to {file}; the copy verifies")
+
+
+@db_group.command("restore")
+@click.argument("file", metavar="FILE")
+@db_option
+def restore_command(file: str, db_path: str | None) -> None:
+    """Replace the SQLite store by the backup FILE, only after a copy of FILE verifies fully.
+
+    FILE is copied beside the store and checked (SQLite's integrity check, every chain, the ledger, every
+    definition and projection); only then does it take the store's place, in one rename. The store it
+    replaces is kept as PATH.before-restore (with its -wal and -shm), never deleted. Stop every other
+    reviewflow process using the store first. FILE itself is not changed. On PostgreSQL, restore with the
+    server's tools (docs/deployment.md).
+
+    \b
+    Examples:
+      reviewflow db restore /mnt/backups/cases-2024-03-01.db --db cases.db
+    """
+    from reviewflow.commands.workspace import registry
+    from reviewflow.engine.integrity import restore_store
+
+    target = resolve_db_path(db_path)
+    restored = restore_store(file, target, registry())
+    kept = f"; the store it replaced is kept as {restored.aside}" if restored.aside else ""
+    click.echo(f"restored {restored.verification.cases} cases and {restored.verification.events} events from "
+               f"{file} into {target} (the backup verifies){kept}")

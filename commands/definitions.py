@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.common import echo_rendered, format_option, say
 from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option, registry, search_path
 from reviewflow.engine.render.formats import Output
@@ -71,8 +71,17 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
 
     search = search_path()
     chosen = [p for p in paths if not skip_other_yaml or p.is_dir() or yaml_kind(p) is not None]
+    folders = [p for p in chosen if p.is_dir()]
+    if folders:  # named folders only: the validation modules are not loaded for an unchanged workspace
+        from reviewflow.engine.validation import expand
+    empty = [p for p in folders if expand([p]) == ([], [])]
+    if empty:
+        from reviewflow.engine.errors import NotFoundError
+
+        raise NotFoundError(f"there is no definition or scenario file (*.yaml) under {empty[0]}",
+                            "name a folder of definitions, or a definition or scenario file")
     if paths and not chosen:
-        click.echo("no definition or scenario among the files given: nothing to check")
+        say("no definition or scenario among the files given: nothing to check")
         raise click.exceptions.Exit(EXIT_OK)
     roots = search.workspace or search.roots
     targets = chosen or [root.path for root in roots]

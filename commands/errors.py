@@ -36,9 +36,12 @@ def exit_code_for(failure: BaseException, *, debug: bool) -> int:
 
         click.echo(problem_text(failure), err=True)
         return EXIT_PROBLEM
-    click.echo(f"error: unexpected error ({type(failure).__name__}: {failure}); please report this", err=True)
+    from reviewflow.engine.render.terminal import printable
+
+    click.echo(printable(f"error: unexpected error ({type(failure).__name__}: {failure}); please report this"),
+               err=True)
     if debug:
-        traceback.print_exception(failure, file=sys.stderr)
+        click.echo(printable("".join(traceback.format_exception(failure))), err=True, nl=False)
     else:
         click.echo("run again with --debug for the traceback", err=True)
     return EXIT_BUG

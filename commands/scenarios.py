@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import click
-from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.common import echo_rendered, format_option, say
 from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option, search_path
 from reviewflow.engine.render.formats import Output, render
@@ -53,12 +53,12 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
 
     if if_changed:
         if paths and not any(yaml_kind(p) is not None for p in paths):
-            click.echo("no definition or scenario changed: no scenario to run")
+            say("no definition or scenario changed: no scenario to run")
             raise click.exceptions.Exit(EXIT_OK)
         paths = ()
     run = run_paths(list(paths), search_path(), include_bundled)
     if run.diagnostics:
-        click.echo(diagnostics_text(run.diagnostics), err=True)
+        say(diagnostics_text(run.diagnostics), err=True)
     if not run.results and not run.diagnostics:
         raise NotFoundError("no scenario files found",
                             "scenarios live in <partnership>/scenarios/*.yaml beside the definitions they test")
@@ -68,7 +68,7 @@ def test_command(paths: tuple[Path, ...], output_format: str, output: Path | Non
     else:
         write_report(output, render(Output.SCENARIOS, output_format, report))
         echo_rendered(Output.SCENARIOS, "text", report)
-        click.echo(f"{output_format} report written to {output}")
+        say(f"{output_format} report written to {output}")
     raise click.exceptions.Exit(EXIT_OK if run.ok else EXIT_PROBLEM)
 
 
@@ -110,9 +110,9 @@ def new_command(partnership: str, base: str, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for item in scaffold(partnership, base, directory, search_path(cwd=directory)):
         state = "created" if item.written else "kept   "
-        click.echo(f"{state} {shown_path(item.path, Path.cwd())}")
+        say(f"{state} {shown_path(item.path, Path.cwd())}")
     where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
-    click.echo(f"next: edit what is marked TODO, then run `{where}reviewflow validate` and `reviewflow test`")
+    say(f"next: edit what is marked TODO, then run `{where}reviewflow validate` and `reviewflow test`")
     raise click.exceptions.Exit(EXIT_OK)
 
 

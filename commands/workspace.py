@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from reviewflow.commands.common import say
 from reviewflow.commands.errors import EXIT_OK
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def copy_command(process_id: str, directory: Path) -> None:
     from reviewflow.engine.workspace.copy import copy_bundled
 
     for item in copy_bundled(process_id, directory):
-        click.echo(f"{'created' if item.written else 'kept   '} {_shown(item.path)}")
+        say(f"{'created' if item.written else 'kept   '} {_shown(item.path)}")
     raise click.exceptions.Exit(EXIT_OK)
 
 
@@ -109,7 +110,7 @@ def schema_command(name: str | None, folder: Path | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for item in schema_files(folder):
         item.path.write_text(item.text, encoding="utf-8")
-        click.echo(f"wrote {_shown(item.path)}")
+        say(f"wrote {_shown(item.path)}")
     raise click.exceptions.Exit(EXIT_OK)
 
 

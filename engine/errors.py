@@ -143,7 +143,7 @@ def nearest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A ready-made hint: 'did you mean "x"?' or the list of allowed names when none is close."""
     pool = sorted(set(candidates))
-    guess = nearest(name, pool)
+    guess = nearest(name, pool) if len(name) <= 100 else None  # nobody misspells a 100-character name
     if guess is not None:
         return f'did you mean "{guess}"?'
     if not pool:

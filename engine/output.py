@@ -66,3 +66,28 @@ def rereadable_lines(path: str, what: str) -> Iterator[Callable[[], Iterator[str
             raise EngineError(f"cannot read {path}: {exc}", f"give {what}") from exc
 
     yield lines
+
+
+def read_text_lines(path: str) -> list[str] | None:
+    """The lines of a file the user named, or None when it does not exist yet."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().splitlines()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise EngineError(f"cannot read {path}: {reason}", "check the path and its permissions") from None
+
+
+def append_line(path: str, line: str) -> None:
+    """Add one line to a file (created readable and writable by its owner only), on disk when this returns."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise EngineError(f"cannot write {path}: {exc.strerror}", "check the directory and its permissions") from None

@@ -17,7 +17,9 @@ creates. On PostgreSQL the partnership decides who may see the case and act in i
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import definitions
 from reviewflow.engine.cases.allowed import allowed_actions
-from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.case import CORRECTED_DATE_KEY, Case
+from reviewflow.engine.cases.checks import DatePolicy
 from reviewflow.engine.cases.deadlines import calendar_for_process
 from reviewflow.engine.cases.definitions import process_file_of  # re-exported
 from reviewflow.engine.cases.projection import deadline_rows, due_soon_of, due_status
@@ -37,20 +40,20 @@ from reviewflow.engine.cases.views import (  # re-exported: what readers of the 
     CountedRows,
     DeadlineView,
     DueList,
-    Verification,
 )
 from reviewflow.engine.definition.model import CHILD_KINDS, Process
 from reviewflow.engine.definition.registry import Registry, default_registry
-from reviewflow.engine.errors import DefinitionError, NotFoundError, RefusedError, did_you_mean
+from reviewflow.engine.errors import (
+    DefinitionError,
+    IntegrityError,
+    NotFoundError,
+    RefusedError,
+    did_you_mean,
+)
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.errors import ConcurrencyError
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
-
-if TYPE_CHECKING:
-    pass
-else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
-    pass
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -58,7 +61,12 @@ if TYPE_CHECKING:
     from reviewflow.engine.cases.write_report import WriteReport
     from reviewflow.engine.definition.loader import LoadResult
 
-RETRIES = 5
+# A writer that finds the case moved on re-reads it, decides again and retries, waiting a little longer
+# each time (jittered, so writers that collided do not collide again in step): eight writers on one case
+# all get through (tests/test_store_concurrency.py), and a case that never settles is still refused.
+RETRIES = 40
+BACKOFF_FIRST_S = 0.002
+BACKOFF_MAX_S = 0.25
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
 PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -77,11 +85,18 @@ def check_partnership(key: str) -> str:
 
 class CaseService:
     def __init__(self, store: Store, registry: Registry | None = None,
-                 calendar: CalendarLike | None = None) -> None:
+                 calendar: CalendarLike | None = None, dates: DatePolicy | None = None,
+                 keep_cases: bool = False, sleep: Callable[[float], None] = time.sleep) -> None:
+        """`keep_cases`: keep each case between commands instead of re-reading (and re-verifying) its
+        whole record every time, so that N commands cost O(N), not O(N²). Only for a store this service
+        alone writes, such as a scenario run's in-memory one; the CLI re-reads on every command."""
         self.store = store
         self._registry = registry
         self._calendar = calendar  # None: each definition's own calendar (tests may inject one)
         self._processes: dict[str, Process] = {}
+        self.dates = dates or DatePolicy()  # a date far after the case's last one needs --confirm-date
+        self._kept: dict[str, tuple[int, Case]] | None = {} if keep_cases else None  # ref -> (last seq, case)
+        self._sleep = sleep  # how a writer waits before retrying (tests may count the waits)
 
     @property
     def registry(self) -> Registry:
@@ -121,15 +136,45 @@ class CaseService:
         if found is None:
             row = self.store.definition(definition_hash)
             found = definitions.from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+            if found.text_hash != definition_hash or found.id != row.process_id:
+                # The texts are what every deadline is worked out from: an edited text must never be run.
+                raise IntegrityError(f"the stored definition {definition_hash} ({row.process_id}) does not match "
+                                     "its hash: its text was changed after it was stored",
+                                     hint="run `reviewflow verify` for every problem; restore the store from a "
+                                          "backup (`reviewflow db restore`)")
             self._processes[definition_hash] = found
         return found
+
+    def replay(self, row: CaseRow, events: list[Event]) -> Case:
+        """The fold of a case's events under its stored definition (what every read starts from)."""
+        return Case.replay(self.process_for(row.definition_hash), row.ref, events, self._calendar)
 
     # ----------------------------------------------------------------------------------- reading
 
     def case(self, ref: str) -> tuple[Case, CaseRow]:
         row = self.store.case(ref)
+        kept = self._kept.get(ref) if self._kept is not None else None
+        if kept is not None and kept[0] == row.last_seq:
+            return kept[1], row
         events = [s.event for s in self.store.events(ref)]
-        return Case.replay(self.process_for(row.definition_hash), ref, events, self._calendar), row
+        try:
+            case = self.replay(row, events)
+        except IntegrityError as exc:
+            raise IntegrityError(f"case {ref}: {exc.message}", exc.hint) from exc
+        # The row and the events are two reads: another writer may have appended between them, and then
+        # they describe different moments (the append that follows is refused and retried as stale).
+        same_moment = len(events) == row.last_seq
+        differs = row_differences(row, case) if same_moment else []
+        if differs:
+            raise IntegrityError(f"the case row of {ref} does not match its events: {differs[0]}",
+                                 hint="run `reviewflow verify` for every problem; restore the store from a "
+                                      "backup (`reviewflow db restore`)")
+        self._keep(ref, row.last_seq, case)
+        return case, row
+
+    def _keep(self, ref: str, last_seq: int, case: Case) -> None:
+        if self._kept is not None:
+            self._kept[ref] = (last_seq, case)
 
     def show(self, ref: str, as_of: date, show_personal: bool = False,
              check_newer: bool = True) -> dict[str, Any]:
@@ -192,20 +237,8 @@ class CaseService:
         return DeadlineView(ref, judged_on, as_of is not None, explanation, anchored.by if anchored else None)
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
+        """The store's own check (chains and ledger); `reviewflow.engine.integrity` checks everything."""
         return self.store.verify(ref)
-
-    def verification(self, ref: str | None = None, progress: Progress | None = None) -> Verification:
-        """Every hash chain (or one record's) recomputed, with how much was checked; `progress(done, total)`
-        is called after each record when given."""
-        rows = [self.store.case(ref)] if ref is not None else self.cases(kinds=None)
-        if progress is None or ref is not None:
-            problems = self.verify(ref)
-        else:
-            problems = []
-            for done, row in enumerate(rows, start=1):
-                problems.extend(self.verify(row.ref))
-                progress(done, len(rows))
-        return Verification(len(rows), sum(r.last_seq for r in rows), tuple(problems))
 
     def cases(self, process_id: str | None = None, open_only: bool = False,
               kinds: tuple[str, ...] | None = CHILD_KINDS) -> list[CaseRow]:
@@ -214,10 +247,23 @@ class CaseService:
 
     def iter_cases(self, process_id: str | None = None, open_only: bool = False,
                    kinds: tuple[str, ...] | None = CHILD_KINDS) -> Iterator[CaseRow]:
-        """`cases` one row at a time, as the store reads them (constant memory in the number of cases)."""
+        """`cases` one row at a time, as the store reads them (constant memory in the number of cases).
+
+        A `process_id` that names no definition and no stored record is a typo, not "no cases"."""
+        if process_id is not None:
+            self._check_process_id(process_id)
         for row in self.store.iter_cases(process_id, open_only):
             if kinds is None or self.kind_of(row) in kinds:
                 yield row
+
+    def _check_process_id(self, process_id: str) -> None:
+        if next(iter(self.store.iter_cases(process_id, False)), None) is not None:
+            return
+        known = set(self.registry.ids())
+        if process_id not in known:
+            known |= {r.process_id for r in self.store.iter_cases(None, False)}
+            raise NotFoundError(f'no definition and no case has the process id "{process_id}"',
+                                did_you_mean(process_id, known) or "no definitions were found")
 
     def kind_of(self, row: CaseRow) -> str:
         """The kind of definition a stored record runs on (case, action_plan, learning)."""
@@ -226,7 +272,9 @@ class CaseService:
     def due(self, as_of: date, within: int | None = None, role: str | None = None) -> list[DeadlineRow]:
         """Open deadlines, agency returns and hold reviews from the projection, each with its status worked
         out on `as_of` by the rule `case show` uses (overdue, due soon within the deadline's largest
-        reminder or 2 working days); no case is replayed."""
+        reminder or 2 working days); no case is replayed.
+
+        A `role` that no stored case's definition has is a typo, not "nothing due": refused, naming them."""
         return list(self.iter_due(as_of, within, role))
 
     def iter_due(self, as_of: date, within: int | None = None, role: str | None = None) -> Iterator[DeadlineRow]:
@@ -234,6 +282,10 @@ class CaseService:
 
         A status depends only on the row's due date, its stored status and its deadline's due-soon days
         (`projection.due_status`), so it is worked out once per such triple, not once per row."""
+        if role is not None:
+            self._check_role(role)
+        if within is not None:
+            within = min(within, (date.max - as_of).days)  # "within N days" never runs past the last date
         soon: dict[tuple[str, str], tuple[Process, CalendarLike, int]] = {}
         statuses: dict[tuple[date, str, int, int], str] = {}
         for row, definition_hash in self.store.iter_due(as_of, within_days=within, owner=role):
@@ -252,11 +304,10 @@ class CaseService:
             yield DeadlineRow(row.case_ref, row.deadline_id, row.title, row.due, row.window_start, row.weight,
                               status, row.owner, row.escalate_to, row.citation)
 
-    def _due_status(self, row: DeadlineRow, definition_hash: str | None, as_of: date) -> DeadlineRow:
-        if row.due is None or definition_hash is None:
-            return row
-        process = self.process_for(definition_hash)
-        return due_status(row, process, self._calendar or calendar_for_process(process), as_of)
+    def _check_role(self, role: str) -> None:
+        roles = {r for h in self.store.definition_hashes() for r in self.process_for(h).roles}
+        if roles and role not in roles:
+            raise NotFoundError(f'no case in this store has a role "{role}"', did_you_mean(role, roles))
 
     def due_list(self, as_of: date, within: int | None = None, role: str | None = None, *,
                  stream: bool = False) -> DueList:
@@ -296,8 +347,11 @@ class CaseService:
         case = Case.replay(process, ref, [event], self._calendar)
         stored = self.store.open_case(ref, process.id, process.text_hash, pseudonym, event,
                                       stage=case.stage, closed=case.is_closed,
-                                      deadlines=deadline_rows(case, at), partnership=partnership)
-        return _report_write(Case.replay(process, ref, [stored.event], self._calendar), today)
+                                      deadlines=deadline_rows(case, at), partnership=partnership,
+                                      projected_on=at)
+        opened = Case.replay(process, ref, [stored.event], self._calendar)
+        self._keep(ref, 1, opened)
+        return _report_write(opened, today)
 
     def _in_force_hint(self, process: Process, at: date) -> str:
         """The definitions in force on `at` that could take the case instead: the dated editions that
@@ -320,21 +374,26 @@ class CaseService:
         return f"in force on {at.isoformat()}: {', '.join(sorted(found))}"
 
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
+        wait = BACKOFF_FIRST_S
         for attempt in range(RETRIES):
             case, row = self.case(ref)
             try:
                 event = make(case)
+                self.dates.check(case.last_at, _dates_typed(event, as_of), "the case's last event")
                 after = case.apply(event)
             except RefusedError as exc:
                 _list_allowed(exc, case, as_of)
                 raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
-                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of))
+                                  closed=after.is_closed, deadlines=deadline_rows(after, as_of), projected_on=as_of)
             except ConcurrencyError:
                 if attempt == RETRIES - 1:
                     raise
+                self._sleep(random.uniform(wait / 2, wait))  # jitter: writers that collided spread out
+                wait = min(wait * 2, BACKOFF_MAX_S)
                 continue
+            self._keep(ref, row.last_seq + 1, after)
             return _report_write(after, as_of)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -409,10 +468,10 @@ class CaseService:
         return self._command(ref, as_of, lambda c: _actions().waive(c, deadline, at, by, as_of, reason))
 
     def correct(self, ref: str, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
-                as_of: date | None = None, actor: str | None = None) -> WriteReport:
+                as_of: date | None = None, actor: str | None = None, at_date: date | None = None) -> WriteReport:
         self.check_vocabulary(self.definition_of(ref), data)
         return self._command(ref, as_of or at,
-                             lambda c: _actions().correct(c, seq, at, by, reason, data, as_of, actor))
+                             lambda c: _actions().correct(c, seq, at, by, reason, data, as_of, actor, at_date))
 
     def note(self, ref: str, at: date, by: str, text: str, as_of: date | None = None,
              notified: str | list[str] | None = None, actor: str | None = None) -> WriteReport:
@@ -432,6 +491,29 @@ def _report_write(case: Case, as_of: date) -> WriteReport:
     from reviewflow.engine.cases.write_report import report_write
 
     return report_write(case, as_of)
+
+
+def _dates_typed(event: Event, as_of: date) -> list[tuple[str, date]]:
+    """The dates a write names, by the option that gave each: what the date horizon checks."""
+    dates = [("--at", event.at), ("--as-of", as_of)]
+    for key, option in (("to", "--to"), (CORRECTED_DATE_KEY, "--at-date")):
+        value = event.data.get(key)
+        if isinstance(value, str):
+            dates.append((option, date.fromisoformat(value)))
+    return dates
+
+
+def row_differences(row: CaseRow, case: Case) -> list[str]:
+    """How a case row differs from the fold of its events, field by field (what `cases` prints)."""
+    found = []
+    opening = case.events[0] if case.events else None
+    expected = {"process": (row.process_id, case.process.id), "stage": (row.stage, case.stage),
+                "closed": (row.closed, case.is_closed), "pseudonym": (row.pseudonym, case.pseudonym),
+                "opened": (row.opened_at, opening.at if opening else None)}
+    for name, (stored, folded) in expected.items():
+        if stored != folded:
+            found.append(f"{name} is stored as {stored!r} but its events give {folded!r}")
+    return found
 
 
 def _last_date(case: Case) -> date:

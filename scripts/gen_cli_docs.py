@@ -28,6 +28,20 @@ option, missing argument) · **3** a bug in reviewflow (run again with `reviewfl
 traceback) · **130** interrupted (Ctrl-C). Messages go to standard error, results to standard output.
 Dates are always `YYYY-MM-DD`; reviewflow never reads the clock, so commands that need "today" take
 `--at` or `--as-of`.
+
+**Dates far ahead.** A write to a case whose `--at`, `--as-of`, `--to` or `--at-date` is more than the
+date horizon (365 days; `--date-horizon N` or `$REVIEWFLOW_DATE_HORIZON`) after the case's last event is
+refused unless `--confirm-date` is given: a year typed wrongly would otherwise be recorded and every later
+event refused as out of order. An event already recorded on a wrong date (the opening one too) is
+re-dated with `case correct REF SEQ --at-date DATE` (a new event; the original is kept), and the refusal
+of an out-of-order date prints that exact command.
+
+**Terminal safety.** Control characters in anything typed into reviewflow (a pseudonym, note, rationale,
+reason, actor, reference, file name) are printed as visible escapes (`\\x1b`, `\\x9b`, `\\u202e`) in every
+text format, on a terminal or not; `--format json` keeps the exact values, escaped the JSON way.
+An error about a field marked `personal` names the field and the rule it breaks, never the value.
+A filter that names nothing known (`due --role`, `cases --process`, `note --notified`) is an error with
+a did-you-mean, not an empty answer.
 """
 
 

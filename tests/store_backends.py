@@ -156,8 +156,8 @@ class Backend:
         if self.server is None:
             conn = sqlite3.connect(self.location, isolation_level=None)
             try:
-                if not triggers:
-                    for name in ("events_no_update", "events_no_delete"):
+                if not triggers:  # every one, as an attacker would
+                    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
                         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
                 cursor = conn.execute(sql, tuple(params))
                 return cursor.fetchall() if cursor.description else []

@@ -222,7 +222,7 @@ def test_set_without_equals_is_a_usage_error(db: Path) -> None:
     result = run(db, "case", "open", "leeds-rapid-review", REF, "--at", "2023-12-21", "--by", "local_authority",
                  "--pseudonym", "Child B", "--set", "harm")
     assert result.exit_code == 2
-    assert "is not field=value" in result.output
+    assert "--set number 1 is not FIELD=VALUE" in result.output
 
 
 def test_unknown_agency_and_missing_agency_are_refused(db: Path) -> None:
@@ -398,9 +398,13 @@ def test_show_says_when_a_newer_definition_exists(db: Path, tmp_path: Path) -> N
 
 def test_verify_counts_cases_and_events(db: Path) -> None:
     notified(db)
-    assert ok(db, "case", "verify").stdout.strip() == "1 case, 4 events: every chain verifies"
-    assert ok(db, "case", "verify", REF).stdout.strip() == "1 case, 4 events: every chain verifies"
-    assert as_json(db, "case", "verify") == {"cases": 1, "events": 4, "ok": True, "problems": []}
+    said = ("1 case, 4 events, 1 definition, 4 ledger entries: every chain, definition, projection and the "
+            "ledger verify")
+    assert ok(db, "case", "verify").stdout.strip() == said
+    assert ok(db, "verify").stdout.strip() == said
+    assert ok(db, "case", "verify", REF).stdout.strip() == said
+    assert as_json(db, "case", "verify") == {"cases": 1, "events": 4, "definitions": 1, "ledger_entries": 4,
+                                             "ok": True, "problems": [], "notes": [], "anchor": None}
 
 
 def test_a_tampered_payload_fails_verify_naming_case_and_seq(db: Path) -> None:
@@ -412,7 +416,7 @@ def test_a_tampered_payload_fails_verify_naming_case_and_seq(db: Path) -> None:
                      "WHERE case_ref = ? AND seq = 1", (REF,))
     result = run(db, "case", "verify")
     assert result.exit_code == 1
-    assert f"error: case {REF} seq 1: hash does not match the stored payload" in result.stderr
+    assert f"error: case {REF} seq 1: chain: hash does not match the stored payload" in result.stderr
     assert "LEEDS-2024-002" not in result.stderr
     assert run(db, "case", "verify", "LEEDS-2024-002").exit_code == 0
     payload = json.loads(run(db, "case", "verify", "--format", "json").stdout)
@@ -456,7 +460,9 @@ def test_due_needs_as_of_and_fails_on_overdue_when_asked(db: Path) -> None:
     result = run(db, "due", "--as-of", "2024-01-03", "--fail-on-overdue")
     assert result.exit_code == 1
     assert run(db, "due", "--as-of", "2023-12-22", "--fail-on-overdue").exit_code == 0
-    assert "nothing open is due" in ok(db, "due", "--as-of", "2024-01-03", "--role", "nobody").stdout
+    assert "nothing open is due" in ok(db, "due", "--as-of", "2024-01-03", "--role", "family").stdout
+    typo = run(db, "due", "--as-of", "2024-01-03", "--role", "busines_manager")  # not "nothing due": a typo
+    assert typo.exit_code == 1 and 'did you mean "business_manager"?' in typo.stderr
 
 
 def test_cases_lists_and_filters(db: Path) -> None:
@@ -496,7 +502,7 @@ CASES_KEYS = {"case", "pseudonym", "process", "definition_hash", "opened", "stag
 DUE_KEYS = {"as_of", "within", "role", "deadlines", "summary"}
 DUE_ROW_KEYS = {"case", "deadline", "title", "due", "window_start", "days_left", "status", "weight", "owner",
                 "escalate_to", "citation"}
-VERIFY_KEYS = {"cases", "events", "ok", "problems"}
+VERIFY_KEYS = {"cases", "events", "definitions", "ledger_entries", "ok", "problems", "notes", "anchor"}
 
 
 def _documented(keys: set[str]) -> None:

@@ -80,7 +80,7 @@ def test_export_import_round_trips_the_demo_store_with_identical_hashes(backend:
     assert first[1:] == middle[1:] == last[1:]
     # The case still works where it landed: shown, verified, and it takes the next event.
     for db in (backend.admin_location, back):
-        assert "every chain verifies" in ok(db, "case", "verify").stdout
+        assert "and the ledger verify" in ok(db, "case", "verify").stdout
         assert "Stage:" in ok(db, "case", "show", demo.CASE).stdout
     history = json.loads(ok(back, "case", "history", demo.CASE, "--format", "json").stdout)
     assert [e["hash"] for e in history["events"]] == [line["hash"] for line in first if line.get("type") == "event"]
@@ -260,7 +260,8 @@ def test_the_demo_runs_against_postgres(pg_server: PgServer) -> None:
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr
         assert "(PostgreSQL), case LEEDS-DEMO-002" in result.stdout and "postgres:***@" in result.stdout
-        assert "1 case, 7 events: every chain verifies" in result.stdout
+        # The ledger counts every write to the store: opening LEEDS-DEMO-001 above was the first.
+        assert "1 case, 7 events, 1 definition, 8 ledger entries: every chain, definition, projection and the ledger verify" in result.stdout
         assert "$ reviewflow admin grant postgres rag --partnership leeds" in result.stdout
         assert "Traceback" not in result.stdout + result.stderr
         password = urlsplit(pg_server.url).password

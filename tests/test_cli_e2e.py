@@ -156,7 +156,7 @@ def test_leeds_from_awareness_to_cspr_commissioning(tmp_path: Path) -> None:
     assert "        2023-12-25 Mon  Christmas Day" in explained and "     5. 2024-01-02 Tue" in explained
     history = json.loads(c.case("history", "--format", "json"))["events"]
     assert [e["seq"] for e in history] == list(range(1, 21))
-    assert c.ok("case", "verify").strip() == "1 case, 20 events: every chain verifies"
+    assert c.ok("case", "verify").strip() == "1 case, 20 events, 1 definition, 20 ledger entries: every chain, definition, projection and the ledger verify"
     due = json.loads(c.ok("due", "--as-of", "2024-02-01", "--format", "json"))
     assert [r["deadline"] for r in due["deadlines"]] == ["review_target"]
 
@@ -308,7 +308,7 @@ def test_real_reviewflow_runs_the_readme_tour(tmp_path: Path) -> None:
     assert explained.returncode == 0 and "Due: 2024-01-02 Tue" in explained.stdout
     assert "Status: OVERDUE" in explained.stdout
     verified = _real(db, "case", "verify")
-    assert verified.returncode == 0 and verified.stdout.strip() == "1 case, 1 event: every chain verifies"
+    assert verified.returncode == 0 and verified.stdout.strip() == "1 case, 1 event, 1 definition, 1 ledger entry: every chain, definition, projection and the ledger verify"
 
 
 def test_real_reviewflow_refusal_has_no_traceback(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ KIND_OF_COMMAND: dict[str, Output] = {
     "case history": Output.HISTORY,
     "case explain": Output.EXPLANATION,
     "case verify": Output.VERIFICATION,
+    "verify": Output.VERIFICATION,
     "cases": Output.CASES,
     "due": Output.DUE,
     "test": Output.SCENARIOS,

@@ -29,6 +29,7 @@ def open_case(db: Path, process_id: str, ref: str, at: str, by: str = "local_aut
     ("lincolnshire-sirg", "2018-06-29", "2024-12-31"),
     ("wt2023-national", "2023-12-15", None),
     ("leeds-rapid-review", "2023-12-15", None),        # inherited from wt2023-national
+    ("leeds-rapid-review-2018", "2018-06-29", "2023-12-14"),  # from wt2018-national, to the day before Leeds' WT2023
     ("lincolnshire-legacy-scr", None, "2019-09-28"),
 ])
 def test_local_definitions_inherit_their_editions_dates(process_id: str, start: str | None, end: str | None) -> None:
@@ -67,6 +68,15 @@ def test_a_case_after_an_edition_ended_is_pointed_at_the_edition_in_force(tmp_pa
     assert "wt2023-national" in refused.stderr.split("hint:")[1]
     refused = open_case(db, "leeds-rapid-review", "L-1", "2023-12-14")
     assert "in force from 2023-12-15" in refused.stderr and "wt2018-national" in refused.stderr.split("hint:")[1]
+    assert "leeds-rapid-review-2018" in refused.stderr.split("hint:")[1]  # the Leeds edition in force that day
+    refused = open_case(db, "leeds-rapid-review-2018", "L-2", "2023-12-15")
+    assert '"leeds-rapid-review-2018" (it extends wt2018-national) is in force from 2018-06-29 to 2023-12-14' in (
+        refused.stderr)
+    hint = refused.stderr.split("hint:")[1]
+    assert "leeds-rapid-review," in hint or hint.rstrip().endswith("leeds-rapid-review")
+    # the two Leeds editions meet: the last day of one, the first day of the other
+    assert open_case(db, "leeds-rapid-review-2018", "L-3", "2023-12-14").exit_code == 0
+    assert open_case(db, "leeds-rapid-review", "L-4", "2023-12-15").exit_code == 0
     refused = open_case(db, "lincolnshire-legacy-scr", "S-1", "2019-09-29", by="lscb")
     assert '"lincolnshire-legacy-scr" is in force until 2019-09-28' in refused.stderr
     assert open_case(db, "kirklees-cspr", "K-2", "2024-12-31").exit_code == 0

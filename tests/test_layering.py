@@ -38,6 +38,7 @@ PACKAGE_LAYERS: dict[str, int] = {
     "reviewflow.engine.service": 4,
     "reviewflow.engine.scenarios": 5,
     "reviewflow.engine.oversight": 5,
+    "reviewflow.engine.integrity": 5,
     "reviewflow.engine.render": 6,
 }
 TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflow.engine.events",

@@ -102,6 +102,7 @@ BROKEN: dict[str, Callable[[], Process]] = {
     "X504": lambda: _on("aware", Transition("notified_panel", "rapid_review", guard('age_years == "died"'), at())),
     "X505": lambda: _deadline("review_target", applies_when=guard("age_years")),
     "X506": lambda: _deadline("review_target", applies_when=guard('date_of_birth > "2020-01-01"')),
+    "X507": lambda: change(P, "fields", "harm", personal=True),
     "O602": lambda: dataclasses.replace(P, kind="action_plan"),
     "O603": lambda: dataclasses.replace(P, overseen_by="partners"),
     "O604": lambda: change(P, "fields", "agencies", vocabulary="leeds"),

@@ -19,7 +19,7 @@ from reviewflow.engine.lint import lint_process
 from reviewflow.engine.paths import processes_dir
 
 CASE = "LEEDS-2022-001"
-OPEN = ("case", "open", "leeds-rapid-review", CASE, "--at", "2022-03-01", "--by", "local_authority",
+OPEN = ("case", "open", "leeds-rapid-review-2018", CASE, "--at", "2022-03-01", "--by", "local_authority",
         "--pseudonym", "Child B", "--set", "harm=seriously_harmed", "--set", "abuse_or_neglect=true",
         "--set", "themes=escalation,domestic_abuse")
 ADD = ("action", "add", "leeds-action-plan", "A-1", "--at", "2022-03-10", "--by", "rag",

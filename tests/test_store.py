@@ -323,8 +323,9 @@ def test_store_uses_wal_full_sync_and_records_migrations(db_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = conn.execute("SELECT version, name, applied_at_utc FROM schema_migrations").fetchall()
     conn.close()
-    assert [(v, n) for v, n, _ in rows] == [(1, "initial schema"), (2, "recorded_by and partnership")]
-    assert SCHEMA_VERSION == 2 and store.applied_migrations == [1, 2]
+    assert [(v, n) for v, n, _ in rows] == [(1, "initial schema"), (2, "recorded_by and partnership"),
+                                            (3, "ledger and projection date")]
+    assert SCHEMA_VERSION == 3 and store.applied_migrations == [1, 2, 3]
     assert all(at for _, _, at in rows)
     assert store._live().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     store.close()
@@ -348,8 +349,9 @@ def test_a_store_of_schema_1_is_migrated_and_its_old_events_still_verify(db_path
                  (canonical_json(payload), GENESIS_HASH, old_hash))
     conn.close()
     with SQLiteStore(db_path) as store:
-        assert store.applied_migrations == [2]
+        assert store.applied_migrations == [2, 3]
         assert store.verify() == [] and store.events("OLD-1")[0].recorded_by is None
+        assert store.ledger_head().position == 1  # the migration gave the old case its ledger entry
         assert store.case("OLD-1").partnership is None
         added = store.append("OLD-1", [ev()], expected_last_seq=1, stage=None, closed=False, deadlines=[])
         assert added[0].recorded_by == os_user() and store.verify() == []
@@ -365,8 +367,10 @@ def test_reopening_an_existing_store_keeps_everything(backend: Backend) -> None:
     with backend.open() as s:
         assert len(s.events("LS-1")) == 2 and s.verify() == []
         assert s.info().applied_now == ()
+    from reviewflow.engine.store.postgres_schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
+
     assert backend.raw("SELECT COUNT(*) FROM schema_migrations") == [(SCHEMA_VERSION if backend.name == "sqlite"
-                                                                      else 1,)]
+                                                                      else PG_SCHEMA_VERSION,)]
 
 
 def test_newer_schema_version_is_refused_with_a_hint(backend: Backend) -> None:
@@ -549,13 +553,16 @@ def test_deleted_middle_event_is_named(chained: Store, backend: Backend) -> None
 def test_deleted_last_event_is_caught_by_the_case_row(chained: Store, backend: Backend) -> None:
     backend.raw("DELETE FROM events WHERE case_ref = 'LS-1' AND seq = 5")
     problems = chained.verify()
-    assert [(p.ref, p.seq) for p in problems] == [("LS-1", 5)]
+    assert {(p.ref, p.seq) for p in problems} == {("LS-1", 5)}
     assert "last stored event is seq 4" in problems[0].message
+    assert {p.kind for p in problems} == {"chain", "ledger"}  # the ledger recorded seq 5 too
 
 
 def test_case_row_last_seq_disagreeing_is_reported(chained: Store, backend: Backend) -> None:
     backend.raw("UPDATE cases SET last_seq = 9 WHERE ref = 'LS-2'")
-    assert problems_of(chained) == [("LS-2", 9)]
+    problems = chained.verify()
+    assert ("LS-2", 9) in problems_of(chained) and {p.ref for p in problems} == {"LS-2"}
+    assert {p.kind for p in problems} == {"chain", "ledger", "projection"}
 
 
 def test_a_changed_recorder_is_detected(chained: Store, backend: Backend) -> None:

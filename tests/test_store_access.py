@@ -111,7 +111,7 @@ def test_another_partnerships_cases_cannot_be_read_or_written(leeds: Backend) ->
     "INSERT INTO reviewflow.memberships VALUES ('rf_test_jane', 'leeds', 'lscp_executive', 'rf_test_jane')",
     "SELECT reviewflow.grant_role('rf_test_jane', 'lscp_executive', 'leeds')",
     "SELECT reviewflow.import_case('X', 'leeds', 'p', 'h', NULL, '2024-01-01', NULL, false, 1, '{}', '{}', "
-    "'{}', '{}', '[]')",
+    "'{}', '{}', '[]', NULL)",
     "CREATE TABLE reviewflow.mine (x int)",
 ])
 def test_an_everyday_login_has_no_write_but_the_functions(leeds: Backend, statement: str) -> None:
@@ -133,7 +133,7 @@ def test_the_recorded_login_cannot_be_forged(leeds: Backend) -> None:
         # The write function takes no recorder: the database uses the authenticated login...
         forged = canonical_json(ev("rag").to_json_dict() | {"recorded_by": BOB})
         with pytest.raises(psycopg.Error, match="shape of an event"):
-            raw.execute("SELECT * FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 2, NULL, false, '[]')",
+            raw.execute("SELECT * FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 2, NULL, false, '[]', NULL)",
                         (forged,))
         # ...which a login cannot change: it may not become bob, and session_user stays jane if it could.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -141,7 +141,7 @@ def test_the_recorded_login_cannot_be_forged(leeds: Backend) -> None:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             raw.execute(f"SET SESSION AUTHORIZATION {BOB}")
         row = raw.execute("SELECT stored_recorded_by FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 2, "
-                          "NULL, false, '[]')", (canonical_json(ev("rag").to_json_dict()),)).fetchone()
+                          "NULL, false, '[]', NULL)", (canonical_json(ev("rag").to_json_dict()),)).fetchone()
         assert row == (JANE,)
     with leeds.open_as(None) as owner:
         assert [s.recorded_by for s in owner.events("LEEDS-1")] == [JANE, JANE, JANE] and owner.verify() == []
@@ -165,7 +165,7 @@ def test_a_payload_the_chain_could_not_verify_is_refused(leeds: Backend, payload
     import psycopg
 
     with connect(leeds, JANE) as raw, pytest.raises(psycopg.Error, match="payload"):
-        raw.execute("SELECT * FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 1, NULL, false, '[]')",
+        raw.execute("SELECT * FROM reviewflow.append_events('LEEDS-1', ARRAY[%s], 1, NULL, false, '[]', NULL)",
                     (payload,))
     with leeds.open_as(JANE) as jane:
         assert jane.verify() == [] and len(jane.events("LEEDS-1")) == 1
@@ -206,21 +206,23 @@ def test_an_everyday_login_cannot_create_or_upgrade_the_store(pg_server: PgServe
             PostgresStore(pg_server.database_url(database, JANE))
         assert "reviewflow db migrate" in (info.value.hint or "")
         with PostgresStore(pg_server.database_url(database)) as owner:
-            assert owner.info().applied_now == (1,)
+            assert owner.info().applied_now == (1, 2)
             owner.grant(JANE, "rag", "leeds")
         PostgresStore(pg_server.database_url(database, JANE)).close()
         # A newer reviewflow: the store is behind, and only an upgrade by the owner moves it on.
-        newer = (*postgres.MIGRATIONS, (2, "a comment", ("COMMENT ON TABLE reviewflow.cases IS 'cases'",)))
+        latest = postgres.SCHEMA_VERSION
+        newer = (*postgres.MIGRATIONS, (latest + 1, "a comment", ("COMMENT ON TABLE reviewflow.cases IS 'cases'",)))
         monkeypatch.setattr(postgres, "MIGRATIONS", newer)
-        monkeypatch.setattr(postgres, "SCHEMA_VERSION", 2)
+        monkeypatch.setattr(postgres, "SCHEMA_VERSION", latest + 1)
         for login in (JANE, None):
-            with pytest.raises(StoreError, match="has schema version 1; this reviewflow needs 2") as info:
+            with pytest.raises(StoreError, match=f"has schema version {latest}; this reviewflow needs "
+                                                 f"{latest + 1}") as info:
                 PostgresStore(pg_server.database_url(database, login))
             assert "reviewflow db migrate" in (info.value.hint or "")
         with pytest.raises(AccessRefusedError):
             PostgresStore(pg_server.database_url(database, JANE), upgrade=True)
         with PostgresStore(pg_server.database_url(database), upgrade=True) as owner:
-            assert owner.info().applied_now == (2,) and owner.info().schema_version == 2
+            assert owner.info().applied_now == (latest + 1,) and owner.info().schema_version == latest + 1
         PostgresStore(pg_server.database_url(database, JANE)).close()
     finally:
         pg_server.drop(database)

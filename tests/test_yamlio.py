@@ -131,9 +131,9 @@ HAZARDS = [
     ("Y107", "# just a comment\n\n", 1, 1),
     ("Y108", "- a\n- b\n", 1, 1),
     ("Y108", "just text\n", 1, 1),
-    ("Y109", "a: &a [*a]\n", 1, 4),
+    ("Y109", "a: &a [*a]\n", 1, 8),  # the alias inside the value it names
     ("Y111", "a: b\n  c: d: e\n", 2, 4),
-    ("Y111", "title: 'not closed\n", 2, 1),
+    ("Y111", "title: 'not closed\n", 1, 8),  # where the quote opens, not where the file ends
     ("Y111", "a: *nowhere\n", 1, 4),
     ("Y112", "base: &b {x: 1}\nc:\n  <<: *b\n", 3, 3),
     ("Y113", "1: one\n", 1, 1),

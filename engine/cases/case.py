@@ -17,6 +17,9 @@ Rules the fold applies:
   names and pauses the deadlines it names (reviewflow.engine.cases.holds).
 - ``<gate>.decided`` and ``<gate>.recommended`` anchor on their latest occurrence (a reconsidered decision
   restarts what it anchors); every other event anchors on its first.
+- A date correction (a `corrected` event carrying `at_date`) changes the date the fold uses for the event
+  it supersedes, everywhere (anchors, met dates, stage visits, the order of events); the stored event
+  keeps its original date. Applying one replays the case from its first event.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from reviewflow.engine.events import Event
 CONTROL_KINDS = ("extended", "paused", "resumed", "waived")
 GATE_EVENT_KINDS = ("recommended", "decided", "dispute_decided", "reopened")
 PSEUDONYM_KEY = "pseudonym"  # kept in the opened event's data so the fold alone knows it
+CORRECTED_DATE_KEY = "at_date"  # in a correction's data: the date the superseded event really happened
+CORRECTION_KEYS = frozenset({"supersedes", "reason", CORRECTED_DATE_KEY})  # never case data
 
 
 @dataclass
@@ -83,14 +88,18 @@ class Case:
     @classmethod
     def replay(cls, process: Process, ref: str, events: Iterable[Event],
                calendar: CalendarLike | None = None) -> Case:
-        """The case's state from its events alone (pure)."""
+        """The case's state from its events alone (pure), each event on its corrected date."""
+        events = list(events)
+        dates = corrected_dates(events)
         case = cls.empty(process, ref, calendar)
         for event in events:
-            case._fold(event)
+            case._fold(replace(event, at=dates[event.seq]) if event.seq in dates else event)
         return case
 
     def apply(self, event: Event) -> Case:
         """A new case with one more event (this one is left unchanged)."""
+        if event.kind == "corrected" and CORRECTED_DATE_KEY in event.data:
+            return Case.replay(self.process, self.ref, [*self.events, event], self.calendar)  # dates moved
         new = self.copy()
         new._fold(event)
         return new
@@ -216,7 +225,7 @@ class Case:
         original = self.events[target - 1] if 0 < target <= len(self.events) else None
         for key, value in event.data.items():
             # A later event that set the same field still wins: a correction fixes history, not the present.
-            if key in self.process.fields and self.field_source.get(key, 0) <= target:
+            if key in self.process.fields and key not in CORRECTION_KEYS and self.field_source.get(key, 0) <= target:
                 self.fields[key] = value
                 self.field_source[key] = target
         planned = event.data.get("planned_date")
@@ -360,6 +369,15 @@ class Case:
 
     def outcome(self) -> str | None:
         return self.process.stages[self.stage].outcome if self.is_closed else None
+
+
+def corrected_dates(events: Iterable[Event]) -> dict[int, date]:
+    """{seq: the date a later correction gives event seq}; the latest correction of an event wins."""
+    dates: dict[int, date] = {}
+    for event in events:
+        if event.kind == "corrected" and isinstance(event.data.get(CORRECTED_DATE_KEY), str):
+            dates[int(event.data.get("supersedes", 0))] = date.fromisoformat(event.data[CORRECTED_DATE_KEY])
+    return dates
 
 
 _NO_EVENT = EventDef("", "", ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -10,11 +11,13 @@ from reviewflow.engine.cases.allowed import allowed_actions
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Field, Process
 from reviewflow.engine.errors import RefusedError, did_you_mean
+from reviewflow.engine.limits import MAX_DIGITS
 
 if TYPE_CHECKING:
     from reviewflow.engine.cases.case import Case
 
 AllowedFn = Callable[[], list[str]]
+DEFAULT_DATE_HORIZON_DAYS = 365
 
 # Data an event carries by its kind, not by a definition field: a planned event's date, and what a
 # publication event records (docs/language.md, events `planned` and `publication`).
@@ -52,18 +55,57 @@ def refuse(case: Case | None, message: str, hint: str | None, as_of: date | None
 
 
 def check_dates(case: Case, at: date, as_of: date) -> None:
-    """Not after today, not before the case opened, not before the previous event."""
+    """Not after today, not before the case opened, not before the previous event.
+
+    An earlier event dated after `at` may be the mistake (a year typed wrongly): the refusal then
+    gives the exact `case correct … --at-date` command that re-dates it."""
     if at > as_of:
         raise refuse(case, f"the date {at.isoformat()} is after today ({as_of.isoformat()})",
                      "record what has happened, on the day it happened", as_of)
     if case.opened_at is not None and at < case.opened_at:
         raise refuse(case, f"the date {at.isoformat()} is before the case was opened "
-                     f"({case.opened_at.isoformat()})", None, as_of)
+                     f"({case.opened_at.isoformat()})", redate_hint(case, 1, at), as_of)
     last = case.last_at
     if last is not None and at < last:
+        later = next((e for e in case.events if e.at > at and e.kind != "corrected"), None)
         raise refuse(case, f"the date {at.isoformat()} is before the previous event's date "
                      f"({last.isoformat()}, event {len(case.events)})",
-                     "events are recorded in date order; record a correction instead", as_of)
+                     "events are recorded in date order" + (f"; {redate_hint(case, later.seq, at)}" if later else ""),
+                     as_of)
+
+
+def redate_hint(case: Case, seq: int, at: date) -> str:
+    """What to run when event `seq` of `case` carries a wrong date (e.g. a year typed wrongly)."""
+    event = case.events[seq - 1]
+    day = at.isoformat()
+    return (f"if event {seq}'s date {event.at.isoformat()} is wrong, correct it (a new event; the original "
+            f"is kept), putting the day it really happened in --at-date: reviewflow case correct {case.ref} "
+            f'{seq} --at-date {day} --at {day} --by {event.by} --reason "event {seq} was dated wrongly"')
+
+
+@dataclass(frozen=True)
+class DatePolicy:
+    """When a date needs confirming: more than `horizon_days` after the case's last event.
+
+    A year typed wrongly (2204 for 2024) would otherwise be recorded, and every later event refused as
+    out of order. `confirmed` is the user's --confirm-date; a horizon of None checks nothing (scenario
+    runs, whose dates are written in a file and checked by their expectations)."""
+
+    horizon_days: int | None = DEFAULT_DATE_HORIZON_DAYS
+    confirmed: bool = False
+
+    def check(self, reference: date | None, dates: Sequence[tuple[str, date]], since: str) -> None:
+        """Refuse the first of `dates` (named by what the user typed) beyond the horizon of `reference`."""
+        if self.confirmed or self.horizon_days is None or reference is None:
+            return
+        for what, day in dates:
+            gap = (day - reference).days
+            if gap > self.horizon_days:
+                raise RefusedError(
+                    f"{what} {day.isoformat()} is {gap:,} days after {since} ({reference.isoformat()}): more "
+                    f"than the date horizon of {self.horizon_days:,} days",
+                    "check the year; if the date is right, repeat the command with --confirm-date "
+                    "(the horizon is --date-horizon N or $REVIEWFLOW_DATE_HORIZON)")
 
 
 def check_role(process: Process, by: str, may: Sequence[str], doing: str,
@@ -78,32 +120,41 @@ def check_role(process: Process, by: str, may: Sequence[str], doing: str,
 
 
 def check_value(f: Field, value: Any) -> tuple[Any, str | None]:
-    """(the JSON form of value, or an error message) for one field."""
+    """(the JSON form of value, or an error message) for one field.
+
+    A message names the field and the rule it breaks; it repeats the value given only when the field
+    is not personal (a personal value must never reach an error message, a log or a scenario report)."""
     t = f.type
     if value is None:
         return None, f'field "{f.id}" needs a value'
+
+    def given(text: Any) -> str:
+        return f', not "{text}"' if not f.personal else " (the value given is not shown: the field is personal)"
+
     if t in ("string", "text"):
         return (value, None) if isinstance(value, str) and value.strip() else (value, f'field "{f.id}" is text')
     if t == "enum":
         if value in f.values:
             return value, None
-        return value, f'field "{f.id}" must be one of {", ".join(f.values)}, not "{value}"'
+        return value, f'field "{f.id}" must be one of {", ".join(f.values)}{given(value)}'
     if t == "bool":
         return (value, None) if isinstance(value, bool) else (value, f'field "{f.id}" must be true or false')
     if t == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (value, f'field "{f.id}" must be a whole number')
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** MAX_DIGITS
+        return (value, None) if ok else (value, f'field "{f.id}" must be a whole number of at most '
+                                                f'{MAX_DIGITS} digits')
     if t == "date":
         parsed = iso_date_or_none(value)
         if parsed is not None:
             return parsed.isoformat(), None
-        return value, f'field "{f.id}" must be a real date written YYYY-MM-DD, not "{value}"'
+        return value, f'field "{f.id}" must be a real date written YYYY-MM-DD{given(value)}'
     if not isinstance(value, (list, tuple)):
         return value, f'field "{f.id}" is a list'
     items = [str(v) for v in value]
     bad = [v for v in items if f.values and v not in f.values]
     if bad:
-        return items, f'field "{f.id}" allows only {", ".join(f.values)}; not {", ".join(bad)}'
+        rule = f'field "{f.id}" allows only {", ".join(f.values)}'
+        return items, rule + (f"; not {', '.join(bad)}" if not f.personal else given(None))
     if len(set(items)) != len(items):
         return items, f'field "{f.id}" lists a value twice'
     return items, None

@@ -33,6 +33,7 @@ from reviewflow.engine.events import Event
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 PSEUDONYM_MAX = 40
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def open_case(process: Process, ref: str, at: date, by: str, fields: Mapping[str, Any],
@@ -71,9 +72,9 @@ def _check_pseudonym(process: Process, pseudonym: str | None) -> None:
             raise RefusedError(f'a record of "{process.id}" ({process.kind.replace("_", " ")}) is about no child '
                                "and takes no pseudonym", "leave out the pseudonym; name source cases instead")
         return
-    text = (pseudonym or "").strip()
-    if not text or len(text) > PSEUDONYM_MAX or text != pseudonym or "\n" in text:
-        raise RefusedError(f'pseudonym "{pseudonym}" is not valid',
+    why = pseudonym_problem(pseudonym)
+    if why is not None:  # never repeat it: a rejected pseudonym may be the child's real name
+        raise RefusedError(f"the pseudonym is not valid: {why}",
                            f'a short pseudonym such as "Child B" (at most {PSEUDONYM_MAX} characters), '
                            "never the child's name")
 
@@ -89,6 +90,20 @@ def effective_refusal(process: Process, at: date) -> str | None:
         span = f"from {start.isoformat()}" if start else f"until {end.isoformat() if end else ''}"
     edition = f" (it extends {process.extends})" if process.extends else ""
     return f'"{process.id}"{edition} is in force {span}; a case aware on {at.isoformat()} does not fall under it'
+
+
+def pseudonym_problem(pseudonym: str | None) -> str | None:
+    """What is wrong with a pseudonym, said without repeating it; None when it is fine."""
+    text = pseudonym or ""
+    if not text.strip():
+        return "it is empty"
+    if len(text) > PSEUDONYM_MAX:
+        return f"it has {len(text)} characters; at most {PSEUDONYM_MAX}"
+    if text != text.strip():
+        return "it starts or ends with a space"
+    if CONTROL_CHARACTER.search(text):
+        return "it holds a line break, a tab or another control character"
+    return None
 
 
 def record(case: Case, name: str, at: date, by: str, as_of: date, agency: str | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from reviewflow.engine.cases import holds as holdmod
 from reviewflow.engine.cases.allowed import allowed_actions
-from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.case import CORRECTED_DATE_KEY, Case
 from reviewflow.engine.cases.checks import check_data, check_dates, check_role, refuse, standard_keys
 from reviewflow.engine.cases.deadlines import DeadlineInstance
 from reviewflow.engine.definition.model import Hold
@@ -108,29 +108,65 @@ def waive(case: Case, deadline: str, at: date, by: str, as_of: date, reason: str
 
 
 def correct(case: Case, seq: int, at: date, by: str, reason: str | None, data: Mapping[str, Any],
-            as_of: date | None = None, actor: str | None = None) -> Event:
-    """A correction of an earlier event's data: a new event naming the one it supersedes."""
+            as_of: date | None = None, actor: str | None = None, at_date: date | None = None) -> Event:
+    """A correction of an earlier event's data or date: a new event naming the one it supersedes.
+
+    With `at_date`, the fold uses that date for event `seq` from then on (the stored event keeps its
+    own): how a year typed wrongly is fixed. Every event must still be in date order afterwards."""
     today = as_of or at
     target = case.event(seq)
-    if target.kind not in ("opened", "recorded"):
+    if at_date is None and target.kind not in ("opened", "recorded"):
         raise refuse(case, f"event {seq} ({target.kind} {target.name}) carries no case data to correct",
-                     "only opened and recorded events can be corrected", today)
-    ev = case.process.events.get(target.name)
+                     "only opened and recorded events carry data; any event's date can be corrected with "
+                     "--at-date", today)
+    if target.kind == "corrected":
+        raise refuse(case, f"event {seq} is itself a correction", f"correct event "
+                     f"{target.data.get('supersedes')} again instead", today)
+    ev = case.process.events.get(target.name) if target.kind in ("opened", "recorded") else None
     may = ev.by if ev is not None else tuple(case.process.roles)
+    if at_date is not None and target.by not in may:
+        may = (*may, target.by)
     check_role(case.process, by, may, f"correct event {seq} ({target.name})", lambda: _allowed(case, today))
     text = _reason(case, reason, "a correction", today)
-    if not data:
-        raise refuse(case, "a correction must give the corrected data", None, today)
-    if target.kind == "opened" or ev is None:
-        allowed: tuple[str, ...] = tuple(case.process.fields)
+    if not data and at_date is None:
+        raise refuse(case, "a correction must give the corrected data (--set) or date (--at-date)", None, today)
+    clean: dict[str, Any] = {}
+    if data:
+        if target.kind not in ("opened", "recorded"):
+            raise refuse(case, f"event {seq} ({target.kind} {target.name}) carries no case data to correct",
+                         "correct only its date, with --at-date", today)
+        if target.kind == "opened" or ev is None:
+            allowed: tuple[str, ...] = tuple(case.process.fields)
+        else:
+            allowed = (*ev.sets, *ev.may_set, *standard_keys(ev.planned, ev.publication)[0])
+        clean = check_data(case.process, data, allowed, (), f"event {seq} ({target.name})")
+        why = case.field_refusal(clean)
+        if why is not None:
+            raise refuse(case, why, "correct it to what the decision says, or reconsider the decision", today)
+    extra = {CORRECTED_DATE_KEY: at_date.isoformat()} if at_date is not None else {}
+    event = Event("corrected", "correction", at, by, actor, None, {"supersedes": seq, "reason": text, **extra, **clean})
+    if at_date is None:
+        check_dates(case, at, today)
     else:
-        allowed = (*ev.sets, *ev.may_set, *standard_keys(ev.planned, ev.publication)[0])
-    clean = check_data(case.process, data, allowed, (), f"event {seq} ({target.name})")
-    why = case.field_refusal(clean)
-    if why is not None:
-        raise refuse(case, why, "correct it to what the decision says, or reconsider the decision", today)
-    check_dates(case, at, today)
-    return Event("corrected", "correction", at, by, actor, None, {"supersedes": seq, "reason": text, **clean})
+        _check_redated(case, event, seq, at_date, today)
+    return event
+
+
+def _check_redated(case: Case, event: Event, seq: int, at_date: date, today: date) -> None:
+    """With event `seq` on `at_date`, every event (the correction last) is still in date order."""
+    if at_date > today:
+        raise refuse(case, f"the corrected date {at_date.isoformat()} is after today ({today.isoformat()})",
+                     "give the day the event really happened", today)
+    if event.at > today:
+        raise refuse(case, f"the date {event.at.isoformat()} is after today ({today.isoformat()})",
+                     "record what has happened, on the day it happened", today)
+    events = Case.replay(case.process, case.ref, [*case.events, event], case.calendar).events
+    for before, after in zip(events, events[1:], strict=False):
+        if after.at < before.at:
+            raise refuse(case, f"with event {seq} dated {at_date.isoformat()}, the events would be out of "
+                         f"order: event {after.seq} ({after.at.isoformat()}) would come before event {before.seq} "
+                         f"({before.at.isoformat()})", "give a date between those of its neighbours; the "
+                         "correction itself is dated --at, on or after every event", today)
 
 
 def note(case: Case, at: date, by: str, text: str, as_of: date | None = None,
@@ -140,6 +176,14 @@ def note(case: Case, at: date, by: str, text: str, as_of: date | None = None,
     check_role(case.process, by, tuple(case.process.roles), "add a note")
     if not (text or "").strip():
         raise refuse(case, "a note needs text", None, today)
+    owed = sorted({n.recipient for n in case.notifications if n.status == "open"})
+    for recipient in ([notified] if isinstance(notified, str) else notified or []):
+        if recipient not in owed:  # a typo would otherwise close nothing, without a word
+            guess = did_you_mean(recipient, owed or case.process.roles)
+            listed = f"owed now: {', '.join(owed)}" if owed else "no notification is owed in this case now"
+            raise refuse(case, f'"{recipient}" is owed no notification in case {case.ref} ({listed})',
+                         guess if guess and guess.startswith("did you mean") else "name a recipient owed a "
+                         "notification (`reviewflow case show` lists them), or leave out --notified", today)
     check_dates(case, at, today)
     data: dict[str, Any] = {"text": text}
     if notified:

@@ -46,9 +46,17 @@ class DeadlineView:
 
 @dataclass(frozen=True)
 class Verification:
+    """What `reviewflow verify` checked (reviewflow.engine.integrity) and every problem it found."""
+
     cases: int
     events: int
     problems: tuple[ChainProblem, ...]
+    definitions: int = 0
+    ledger_entries: int = 0  # the ledger's head position
+    notes: tuple[str, ...] = ()  # what could not be checked, and why (not problems)
+    anchor: str | None = None  # the anchor file checked, if any
+    anchor_checkpoints: int = 0
+    anchor_written: bool = False  # a checkpoint of the head was added to it
 
     @property
     def ok(self) -> bool:

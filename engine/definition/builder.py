@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar, cast
 
+from reviewflow.engine.calendar.table import FIRST_SUPPORTED, LAST_SUPPORTED
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.guards import expressions
 from reviewflow.engine.definition.model import (
@@ -97,8 +98,9 @@ class _Builder:
         try:
             return expressions.parse(value, where)
         except expressions.ExpressionError as exc:
+            shown = value if len(value) <= 80 else value[:77] + "…"  # a runaway guard is not repeated whole
             self.problems.append(EXPRESSION_SYNTAX.diagnostic(
-                f"{exc.message} in guard '{value}'", self._column(where, path, exc.column), exc.hint))
+                f"{exc.message} in guard '{shown}'", self._column(where, path, exc.column), exc.hint))
             return None
 
     def _column(self, where: Location, path: PathKey, column: int) -> Location:
@@ -281,6 +283,12 @@ class _Builder:
         for i, item in enumerate(cal.get(key) or []):
             if isinstance(item, dict):
                 day = self.date(item.get("date"), ("calendar", key, i, "date"))
+                if day is not None and not FIRST_SUPPORTED <= day <= LAST_SUPPORTED:
+                    self.problems.append(BAD_DATE.diagnostic(
+                        f'"{day.isoformat()}" is outside the calendar reviewflow counts working days in '
+                        f"({FIRST_SUPPORTED.isoformat()} to {LAST_SUPPORTED.isoformat()})",
+                        self.r.locate(("calendar", key, i, "date")), "check the year"))
+                    continue
                 if day is not None:
                     out.append(Closure(day, str(item.get("name", "")), self.r.locate(("calendar", key, i))))
         return tuple(out)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reviewflow.engine.definition import searchpath
 from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity
+from reviewflow.engine.limits import read_regular_text
 from reviewflow.engine.paths import processes_dir
 
 DUPLICATE_ID = CodeInfo("L103", "duplicate-process-id", Severity.ERROR, "Two definition files use the same process id.")
@@ -69,7 +70,7 @@ def _peek_file(real: Path) -> tuple[str | None, str | None, int, str | None] | N
         key = (real, stat.st_mtime_ns, stat.st_size)
         found = _PEEKED.get(key)
         if found is None:
-            text = real.read_text(encoding="utf-8", errors="replace")
+            text = read_regular_text(real)  # never blocks on a named pipe
             pid, ext, line = peek(text)
             kind = _TOP_KIND.search(text) if pid is not None else None
             found = _PEEKED[key] = (pid, ext, line, kind.group(1) if kind else None)
@@ -89,7 +90,7 @@ def yaml_kind(path: Path) -> str | None:
     if SCENARIOS_DIR in parts:
         return "scenario"
     try:
-        head = Path(path).read_text(encoding="utf-8", errors="replace")
+        head = read_regular_text(path)  # never blocks on a named pipe
     except OSError:
         head = ""
     if _TOP_REVIEWFLOW.search(head):
@@ -100,13 +101,16 @@ def yaml_kind(path: Path) -> str | None:
 
 
 def definition_files(root: Path) -> list[Path]:
-    """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories."""
+    """`root` itself if it is a file, else every *.yaml below it outside `scenarios/` directories.
+
+    Anything named *.yaml that is not a folder counts (a named pipe or a broken link too), so that
+    loading it reports why it cannot be read instead of skipping it without a word."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         return []
     return sorted(p for p in root.rglob("*.yaml")
-                  if p.is_file() and SCENARIOS_DIR not in p.relative_to(root).parts[:-1])
+                  if not p.is_dir() and SCENARIOS_DIR not in p.relative_to(root).parts[:-1])
 
 
 class Registry:

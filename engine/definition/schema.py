@@ -207,11 +207,14 @@ class _Mapper:
                                  ) -> Iterator[tuple[Diagnostic, str]]:
         allowed = list(error.schema.get("properties", {}))
         instance = error.instance if isinstance(error.instance, dict) else {}
-        for key in instance:
-            if key not in allowed:
-                where = self.doc.key_location((*path, key))
-                message = f'unknown key "{key}" in {describe(path)}'
-                yield S101.diagnostic(message, where, did_you_mean(key, allowed)), key
+        unknown = [key for key in instance if key not in allowed]
+        listed = did_you_mean("", allowed)  # the list of allowed keys
+        for number, key in enumerate(unknown):
+            where = self.doc.key_location((*path, key))
+            message = f'unknown key "{key}" in {describe(path)}'
+            # Past a screenful, a guess per key costs more than it helps (a pasted file can hold thousands).
+            hint = did_you_mean(key, allowed) if number < 50 else listed
+            yield S101.diagnostic(message, where, hint), key
 
     def _on_required(self, error: Any, path: Path, custom: str | None
                      ) -> Iterator[tuple[Diagnostic, str]]:

@@ -26,11 +26,13 @@ from typing import Any
 
 import yaml
 from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity
+from reviewflow.engine.limits import MAX_DIGITS, MAX_FILE_BYTES, digit_count, read_regular_file
 
-MAX_BYTES = 1024 * 1024  # definitions are a few hundred lines; anything this big is a mistake
-MAX_ALIASES = 100  # billion-laughs guard: alias uses in one file
-MAX_VALUES = 100_000  # expansion guard: values produced after aliases are expanded
+MAX_BYTES = MAX_FILE_BYTES  # definitions are a few hundred lines; anything this big is a mistake
+MAX_ALIASES = 100  # billion-laughs guard: aliases (*name) written in one file
+MAX_VALUES = 100_000  # expansion guard: values (keys included) once aliases are expanded
 MAX_DEPTH = 64  # nesting guard (the language needs about 8 levels)
+_DEEP_INDENT = 32  # a line indented this far may start nesting deeper than MAX_DEPTH: count it exactly
 
 _E = Severity.ERROR
 Y101 = CodeInfo("Y101", "duplicate-key", _E, "a key is written twice in one mapping")
@@ -51,10 +53,12 @@ Y115 = CodeInfo("Y115", "unquoted-version", _E, "`version` written as a number; 
 Y116 = CodeInfo("Y116", "multiple-documents", _E, "more than one YAML document (---) in one file")
 Y117 = CodeInfo("Y117", "bad-character", _E, "a control or otherwise unprintable character")
 Y118 = CodeInfo("Y118", "too-deep", _E, "values nested more deeply than 64 levels")
-Y119 = CodeInfo("Y119", "unreadable-file", _E, "the file cannot be read")
+Y119 = CodeInfo("Y119", "unreadable-file", _E, "the file cannot be read, or is not a regular file")
+Y120 = CodeInfo("Y120", "number-too-large", _E, f"a number with more than {MAX_DIGITS} digits, or too large "
+                "to be a number at all")
 
 CODES: tuple[CodeInfo, ...] = (Y101, Y102, Y103, Y104, Y105, Y106, Y107, Y108, Y109, Y110,
-                               Y111, Y112, Y113, Y114, Y115, Y116, Y117, Y118, Y119)
+                               Y111, Y112, Y113, Y114, Y115, Y116, Y117, Y118, Y119, Y120)
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
@@ -125,12 +129,12 @@ def load_yaml_file(path: str | Path, display_name: str | None = None, *,
     """Read and load one definition file; `display_name` is what diagnostics call it."""
     name = display_name or str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_regular_file(path, MAX_BYTES)  # a named pipe or a device is refused, never read
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         return None, [Y119.diagnostic(f"cannot read the file: {reason}", Location(name),
-                                      "check the path and that the file is readable")]
+                                      "give the path of a readable YAML file (a regular file, not a pipe or "
+                                      "a device)")]
     return load_yaml_text(raw, name, pure_python=pure_python)
 
 
@@ -199,11 +203,15 @@ def _before_parsing(text: str, file: str) -> list[Diagnostic]:
 def _compose(text: str, file: str, tabs: list[Diagnostic],
              pure_python: bool) -> tuple[yaml.Node | None, list[Diagnostic]]:
     """The single document's node graph, or None with the reason (an empty file included)."""
+    if "*" in text or _deeply_indented(text):
+        bounds = _structure_problems(text, file, pure_python)
+        if bounds:
+            return None, bounds
     loader = _loader_class(pure_python)(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        return None, tabs + _syntax_error(exc, file, {d.location.line for d in tabs})
+        return None, tabs + _syntax_error(exc, file, {d.location.line for d in tabs}, text, pure_python)
     except yaml.YAMLError as exc:  # a ReaderError has no mark; positions were checked above
         return None, tabs + [Y111.diagnostic(f"the YAML cannot be read: {exc}", Location(file, 1, 1))]
     except RecursionError:
@@ -215,6 +223,123 @@ def _compose(text: str, file: str, tabs: list[Diagnostic],
         return None, [Y107.diagnostic("the file is empty: there is no definition in it", Location(file, 1, 1),
                                       "start with `reviewflow: 1`, `id:` and `title:`; see docs/language.md")]
     return node, []
+
+
+def _deeply_indented(text: str) -> bool:
+    """Whether some line starts far enough right (spaces and `- `) to begin nesting past MAX_DEPTH."""
+    return any(len(line) - len(line.lstrip(" -")) >= _DEEP_INDENT for line in text.split("\n"))
+
+
+def _structure_problems(text: str, file: str, pure_python: bool) -> list[Diagnostic]:
+    """Nesting depth and aliases, counted on the parser's events before any node tree is built.
+
+    Events come one at a time (no recursion), each with the mark of where it is written, so the
+    problem is reported where it is in the text: the collection that opens level MAX_DEPTH + 1, the
+    alias (*name) that is one too many, that names a value it is inside, or whose expansion takes
+    the file past MAX_VALUES values. A syntax error is left to the composer, which reports it."""
+    loader = _loader_class(pure_python)(text)
+    frames: list[list[Any]] = []  # each open collection: [anchor, expanded size, is a mapping, children]
+    sizes: dict[str, int] = {}  # anchor -> expanded size of the value it names
+    aliases = total = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, size, _, _ = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+                if frames:
+                    frames[-1][1] += size
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            where = _mark(file, event.start_mark)
+            is_key = bool(frames) and frames[-1][2] and frames[-1][3] % 2 == 0
+            if frames:
+                frames[-1][3] += 1
+            if len(frames) > MAX_DEPTH and not is_key:  # as the builder counts: values, not keys
+                return [Y118.diagnostic(f"values are nested more than {MAX_DEPTH} levels deep", where,
+                                        "a definition needs only a few levels; check the indentation and "
+                                        "the brackets")]
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if any(frame[0] == event.anchor for frame in frames):
+                    return [Y109.diagnostic(f"the alias *{event.anchor} is inside the value it names "
+                                            "(endless recursion)", where, "remove the alias and write the value out")]
+                if aliases > MAX_ALIASES:
+                    return [Y109.diagnostic(f"more than {MAX_ALIASES} aliases (*name) in one file; this is "
+                                            f"alias {aliases}", where, "write values out instead of repeating aliases")]
+                size = sizes.get(str(event.anchor))
+                if size is None:
+                    return []  # an undefined alias: a syntax error the composer reports
+            else:
+                size = 1
+                if isinstance(event, yaml.CollectionStartEvent):
+                    frames.append([event.anchor, 1, isinstance(event, yaml.MappingStartEvent), 0])
+                elif event.anchor is not None:
+                    sizes[event.anchor] = 1
+            total += size
+            if total > MAX_VALUES:
+                named = f"; *{event.anchor} alone stands for {size:,}" if isinstance(event, yaml.AliasEvent) else ""
+                return [Y109.diagnostic(f"aliases expand the file to more than {MAX_VALUES:,} values{named}",
+                                        where, "write values out instead of nesting aliases")]
+            if not isinstance(event, yaml.CollectionStartEvent) and frames:
+                frames[-1][1] += size
+    except yaml.YAMLError:
+        return []  # reported by the composer, with its position
+    finally:
+        loader.dispose()
+    return []
+
+
+def _runaway(exc: yaml.MarkedYAMLError, text: str, pure_python: bool) -> tuple[Any, str] | None:
+    """(mark, message) of an unclosed quote or bracket that `exc` is really about, or None.
+
+    YAML reads an unclosed quote on to the next quote in the file, and an unclosed [ or { on to
+    wherever the parser gives up: the error it raises points there, often many lines later. The
+    place to fix is where the quote or bracket was opened."""
+    problem, context = exc.problem_mark, exc.context_mark
+    what = exc.context or ""
+    if problem is None:
+        return None
+    if context is not None and "quoted scalar" in what:
+        return context, "a quote opened here is never closed"
+    if context is not None and "flow" in what and 0 <= problem.index < len(text) \
+            and text[problem.index] in "]}" and text[problem.index] != {"[": "]", "{": "}"}.get(text[context.index]):
+        kind = "[list]" if text[context.index] == "[" else "{mapping}"
+        return context, f"a {kind} opened here is closed with {text[problem.index]}"
+    if context is not None and "flow" in what and context.line < problem.line:
+        opener = text[context.index] if 0 <= context.index < len(text) else "["
+        closer = "]" if opener == "[" else "}"
+        line = text.split("\n")[context.line]
+        if line.count(opener) > line.count(closer):
+            kind = "[list]" if opener == "[" else "{mapping}"
+            return context, (f"a {kind} opened here is not closed: YAML read on to line {problem.line + 1} "
+                             f"looking for its {closer}")
+    quoted = _quoted_scalar_ending_on(problem.line, text, pure_python)
+    if quoted is not None:
+        return quoted, (f"a quote opened here is not closed on its line: YAML read on to the next quote, "
+                        f"on line {problem.line + 1}")
+    return None
+
+
+def _quoted_scalar_ending_on(line: int, text: str, pure_python: bool) -> Any:
+    """The start mark of a quoted value that spans lines and ends on 0-based `line`, if one does."""
+    loader = _loader_class(pure_python)(text)
+    found = None
+    try:
+        while loader.check_token():
+            token = loader.get_token()
+            if token.start_mark.line > line:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ("'", '"') \
+                    and token.start_mark.line < token.end_mark.line == line:
+                found = token.start_mark
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return found
 
 
 def _not_utf8(raw: bytes, exc: UnicodeDecodeError, file: str) -> Diagnostic:
@@ -291,7 +416,8 @@ _SYNTAX_HINTS = (
 )
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, file: str, tab_lines: set[int]) -> list[Diagnostic]:
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str, tab_lines: set[int], text: str = "",
+                  pure_python: bool = False) -> list[Diagnostic]:
     mark = exc.problem_mark or exc.context_mark
     where = _mark(file, mark) if mark is not None else Location(file, 1, 1)
     problem = exc.problem or "invalid YAML"
@@ -301,6 +427,15 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str, tab_lines: set[int]) -> 
                                 "keep one definition per file; remove the extra `---` line")]
     if where.line in tab_lines or "\\t" in problem:
         return []  # the tab diagnostic already explains it, at the tab
+    if "maximum nesting depth" in problem:  # libyaml's own limit, beyond ours: say it as ours
+        return [Y118.diagnostic(f"values are nested more than {MAX_DEPTH} levels deep", where,
+                                "a definition needs only a few levels; check the indentation")]
+    runaway = _runaway(exc, text, pure_python) if text else None
+    if runaway is not None:
+        opened, message = runaway
+        hint = ("close it on the same line; a value with a quote inside is written in the other quotes, "
+                "e.g. \"it's\"" if "quote" in message else "close it, or put each item on one line")
+        return [Y111.diagnostic(f"YAML syntax error: {message}", _mark(file, opened), hint)]
     context = ""
     if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
         context = f" ({exc.context} on line {exc.context_mark.line + 1})"
@@ -317,9 +452,7 @@ class _Builder:
         self.diags: list[Diagnostic] = []
         self.values: dict[tuple[str | int, ...], Location] = {}
         self.keys: dict[tuple[str | int, ...], Location] = {}
-        self.produced = 0
-        self.alias_uses = 0
-        self.seen: set[int] = set()
+        self.produced = 0  # a backstop: the event pass (_structure_problems) bounds aliases first
         self.active: set[int] = set()
 
     def add(self, info: CodeInfo, message: str, node: yaml.Node, hint: str | None = None) -> None:
@@ -345,17 +478,10 @@ class _Builder:
             self.add(Y109, "an alias refers to a value that contains it (endless recursion)", node,
                      "remove the alias and write the value out")
             raise _Abort
-        if id(node) in self.seen:
-            self.alias_uses += 1
-            if self.alias_uses > MAX_ALIASES:
-                self.add(Y109, f"aliases (*name) are used more than {MAX_ALIASES} times; this value is one", node,
-                         "write values out instead of repeating aliases")
-                raise _Abort
-        self.seen.add(id(node))
         self.produced += 1
         if self.produced > MAX_VALUES:
-            self.add(Y109, f"aliases expand to more than {MAX_VALUES:,} values", node,
-                     "write values out instead of nesting aliases")
+            self.add(Y109, f"the file holds more than {MAX_VALUES:,} values (aliases expanded)", node,
+                     "a definition holds a few thousand values; write aliases out, or split the file")
             raise _Abort
         if depth > MAX_DEPTH:
             self.add(Y118, f"values are nested more than {MAX_DEPTH} levels deep", node,
@@ -425,10 +551,20 @@ class _Builder:
                 return _TRUE_FALSE[text.lower()]
             self._yaml11_bool(node, quote)
             return text
+        if tag in (_INT, _FLOAT) and (digit_count(text) > MAX_DIGITS or len(text) > 2 * MAX_DIGITS + 2):
+            size = f"{digit_count(text):,} digits" if digit_count(text) > MAX_DIGITS else f"{len(text):,} characters"
+            self.add(Y120, f"a number with {size}; numbers here have at most {MAX_DIGITS} digits",
+                     node, "write the number you meant (no count, year or id in a definition needs more); "
+                     "quote it if it is an id or a code")
+            return text
         if tag == _INT and _PLAIN_INT.match(text):
             return int(text)
         if tag == _FLOAT and _PLAIN_FLOAT.match(text):
-            return float(text)
+            value = float(text)
+            if value in (float("inf"), float("-inf")):
+                self.add(Y120, f"{text} is too large to be a number", node, "write a plain decimal number")
+                return text
+            return value
         if tag in (_INT, _FLOAT):
             read_as = _CONSTRUCT.construct_object(node)  # safe: only the int/float constructors run here
             self.add(Y114, f"{text} is read as the number {read_as} by YAML 1.1 tools, differently by others",

@@ -134,3 +134,36 @@ def guard_reads_personal_field(ctx: LintContext) -> Iterator[Problem]:
             location = expr.location if expr.location.line else owner
             yield Problem(f"{where} reads personal field {name}", location,
                           "guard on a non-personal field where you can; explanations show the values read")
+
+
+# The fields `reviewflow report scrutiny/yearly` count by value (engine.reports.model: BREAKDOWN_FIELDS, the
+# `themes` list, DEFAULT_OUTCOME_FIELD); tests/test_bounds.py keeps the two lists the same.
+REPORTED_FIELDS = ("age_band", "sex", "harm", "themes", "review_type")
+
+
+@rule("X507", "report-reads-personal-field", Severity.WARNING,
+      "A field the scrutiny and yearly reports count by value is marked `personal`.")
+def report_reads_personal_field(ctx: LintContext) -> Iterator[Problem]:
+    """The partnership reports (`reviewflow report scrutiny|yearly`) count cases by the values of a few
+    fields: `age_band`, `sex`, `harm`, `themes` and the outcome field (`review_type`). Marked `personal`,
+    such a field is still read and its values counted into every report (small numbers suppressed):
+    either it is not personal, or reports should not count it.
+
+    Fix: keep the personal detail in another field (a date of birth) and report on a band derived from it.
+
+    Passing::
+
+        fields: {age_band: {title: Age band, type: enum, values: [under_1, age_1_to_4, age_5_plus]}}
+
+    Failing::
+
+        fields: {age_band: {title: Age band, type: enum, values: [under_1, age_1_to_4], personal: true}}
+    """
+    if ctx.process.kind != "case":
+        return
+    for field_id in REPORTED_FIELDS:
+        found = ctx.process.fields.get(field_id)
+        if found is not None and found.personal:
+            yield Problem(f'field "{field_id}" is marked personal, but the scrutiny and yearly reports count '
+                          "its values", found.location,
+                          "report on a non-personal field (an age band, not a date of birth), or unmark it")

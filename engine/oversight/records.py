@@ -21,6 +21,7 @@ from reviewflow.engine.cases.deadlines import calendar_for_process
 from reviewflow.engine.cases.write_report import WriteReport
 from reviewflow.engine.definition.model import DeadlineRule, Process, Unit
 from reviewflow.engine.errors import NotFoundError, RefusedError, did_you_mean
+from reviewflow.engine.limits import too_many_digits
 from reviewflow.engine.oversight.views import ActionView, OutputView, action_view, due_instance, output_view
 from reviewflow.engine.service import CaseService, Progress
 from reviewflow.engine.store.types import CaseRow
@@ -35,6 +36,9 @@ def parse_within(text: str) -> tuple[Unit, int]:
     if match is None:
         raise RefusedError(f'"{text}" is not a timescale', 'write e.g. "20 working days", "30 calendar days" '
                            'or "3 months"')
+    if too_many_digits(match.group(1)):  # int() of 5,000 digits is a ValueError (#14)
+        raise RefusedError(f"the timescale has a number of {len(match.group(1)):,} digits",
+                           'write e.g. "20 working days", "30 calendar days" or "3 months"')
     n, word = int(match.group(1)), match.group(2).lower()
     unit: Unit = "months" if word.startswith("month") else "working_days" if word.startswith("working") \
         else "calendar_days"
@@ -207,8 +211,18 @@ class OversightService:
     def actions(self, as_of: date, *, body: str | None = None, owner: str | None = None,
                 status: str | None = None, overdue: bool = False, case: str | None = None,
                 plan: str | None = None, progress: Progress | None = None) -> list[ActionView]:
-        """Every action (as it stood on `as_of`), filtered, soonest due first."""
-        views = [action_view(c, as_of) for c in self._replayed("action_plan", as_of, plan, progress)]
+        """Every action (as it stood on `as_of`), filtered, soonest due first.
+
+        A filter value that no action plan has (a role, an agency, a stage, a case) is refused with a
+        did-you-mean, so that a typo is not answered as "no actions"."""
+        replayed = self._replayed("action_plan", as_of, plan, progress)
+        processes = {c.process.text_hash: c.process for c in replayed}.values()
+        _check_filter("--body", body, {r for p in processes for r in p.roles})
+        _check_filter("--owner", owner, {str(v) for p in processes for v in _field_values(p, "owner_agency")}
+                      | {str(c.fields.get("owner_agency")) for c in replayed})
+        _check_filter("--status", status, {s for p in processes for s in p.stages})
+        _check_filter("--case", case, {r.ref for r in self.svc.cases()} if case is not None else set())
+        views = [action_view(c, as_of) for c in replayed]
         keep = [v for v in views
                 if (body is None or v.overseen_by == body) and (owner is None or v.get("owner_agency") == owner)
                 and (status is None or v.status == status) and (not overdue or v.overdue)
@@ -242,10 +256,16 @@ class OversightService:
 
     def outputs(self, date_from: date | None = None, date_to: date | None = None, *, kind: str | None = None,
                 case: str | None = None, progress: Progress | None = None) -> list[OutputView]:
-        """Learning outputs issued in [date_from, date_to], oldest first, with their reach."""
+        """Learning outputs issued in [date_from, date_to], oldest first, with their reach.
+
+        A `kind` or `case` that no learning definition or stored case has is refused with a did-you-mean."""
         views = []
         stages: dict[tuple[str, date], bool] = {}
-        for c in self._replayed("learning", date_to, None, progress):
+        replayed = self._replayed("learning", date_to, None, progress)
+        _check_filter("--kind", kind, {str(v) for c in replayed for v in _field_values(c.process, "output_kind")}
+                      | {str(c.fields.get("output_kind")) for c in replayed})
+        _check_filter("--case", case, {r.ref for r in self.svc.cases()} if case is not None else set())
+        for c in replayed:
             assert c.opened_at is not None
             if (date_from and c.opened_at < date_from) or (date_to and c.opened_at > date_to):
                 continue
@@ -278,6 +298,19 @@ class OversightService:
             if progress is not None:
                 progress(done, len(rows))
         return out
+
+
+def _field_values(process: Process, field_id: str) -> tuple[str, ...]:
+    found = process.fields.get(field_id)
+    return found.values if found is not None else ()
+
+
+def _check_filter(option: str, value: str | None, known: set[str]) -> None:
+    """A filter naming nothing known is a typo (#14): refuse it, naming what it could be. With nothing
+    recorded there is nothing to filter, and "none" is the right answer."""
+    if value is not None and known and value not in known:
+        raise NotFoundError(f'{option} {value} names nothing recorded or defined here',
+                            did_you_mean(value, known))
 
 
 def replay_until(svc: CaseService, row: CaseRow, until: date | None) -> Case:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from reviewflow.engine.render.case_text import day, deadline_status, plural, table
 
 if TYPE_CHECKING:
-    from reviewflow.engine.service import DueList, Verification
+    from reviewflow.engine.cases.views import DueList, Verification
     from reviewflow.engine.store.types import CaseRow, DeadlineRow
 
 # -- cases ----------------------------------------------------------------------------------------
@@ -93,20 +93,34 @@ def due_text(due: DueList) -> str:
 
 
 def verification_json(result: Verification) -> dict[str, Any]:
-    return {"cases": result.cases, "events": result.events, "ok": result.ok,
-            "problems": [{"case": p.ref, "seq": p.seq, "message": p.message} for p in result.problems]}
+    return {"cases": result.cases, "events": result.events, "definitions": result.definitions,
+            "ledger_entries": result.ledger_entries, "ok": result.ok,
+            "problems": [{"case": p.ref or None, "seq": p.seq, "kind": p.kind, "message": p.message}
+                         for p in result.problems],
+            "notes": list(result.notes),
+            "anchor": None if result.anchor is None else {"file": result.anchor,
+                                                          "checkpoints": result.anchor_checkpoints,
+                                                          "written": result.anchor_written}}
 
 
 def verification_text(result: Verification) -> str:
-    """One line when every chain verifies; otherwise an `error:` line per problem and a `hint:`, which the
-    CLI writes to standard error (problems never go to standard output)."""
-    counted = f"{plural(result.cases, 'case')}, {plural(result.events, 'event')}"
+    """One line when everything verifies; otherwise an `error:` line per problem and a `hint:`, which the
+    CLI writes to standard error (problems never go to standard output). Notes say what was not checked."""
+    counted = (f"{plural(result.cases, 'case')}, {plural(result.events, 'event')}, "
+               f"{plural(result.definitions, 'definition')}, "
+               f"{result.ledger_entries} ledger {'entry' if result.ledger_entries == 1 else 'entries'}")
+    notes = [f"note: {n}" for n in result.notes]
     if result.ok:
-        return f"{counted}: every chain verifies"
+        lines = [f"{counted}: every chain, definition, projection and the ledger verify"]
+        if result.anchor is not None:
+            lines.append(f"anchor {result.anchor}: {plural(result.anchor_checkpoints, 'checkpoint')} checked"
+                         + ("; the current head was added" if result.anchor_written else
+                            "; the head has not moved since the last checkpoint"))
+        return "\n".join([*lines, *notes])
     lines = []
     for p in result.problems:
-        where = f"case {p.ref} seq {p.seq}" if p.seq else f"case {p.ref}"
-        lines.append(f"error: {where}: {p.message}")
-    lines.append(f"hint: {plural(len(result.problems), 'problem')} in {plural(result.cases, 'case')}; "
-                 "restore the store from a backup and report it")
-    return "\n".join(lines)
+        where = (f"case {p.ref} seq {p.seq}" if p.seq else f"case {p.ref}") if p.ref else "store"
+        lines.append(f"error: {where}: {p.kind}: {p.message}")
+    lines.append(f"hint: {plural(len(result.problems), 'problem')} in {counted}; restore the store from a backup "
+                 "(`reviewflow db restore`, or the database's point-in-time recovery) and report it")
+    return "\n".join([*lines, *notes])

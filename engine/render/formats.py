@@ -19,6 +19,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from reviewflow.engine.render.terminal import json_safe, printable
+
 RENDER_PACKAGE = "reviewflow.engine.render"
 
 
@@ -101,14 +103,24 @@ def renderer(kind: Output, output_format: str) -> Callable[[Any], Any]:
     return found
 
 
+CRLF_FORMATS = frozenset({"ics", "csv"})  # their standards end lines with CR LF (RFC 5545, RFC 4180)
+
+
 def json_text(payload: Any) -> str:
-    return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+    return json_safe(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
 
 
 def render(kind: Output, output_format: str, value: Any) -> str:
-    """`value` as `kind` in `output_format`: the whole output, ending with one newline."""
+    """`value` as `kind` in `output_format`: the whole output, ending with one newline.
+
+    Every format but JSON is made terminal-safe here (`terminal.printable`: control characters in
+    anything a user typed are shown as escapes; iCalendar and CSV keep their CR LF line ends); JSON
+    keeps exact values, escaped the JSON way."""
     produced = renderer(kind, output_format)(value)
-    text = json_text(produced) if output_format == "json" else str(produced)
+    if output_format == "json":
+        text = json_text(produced)
+    else:
+        text = printable(str(produced), crlf=output_format in CRLF_FORMATS)
     return text if text.endswith("\n") else text + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from reviewflow.engine.errors import DefinitionError, EngineError, RefusedError
 from reviewflow.engine.render.case_text import allowed_lines, refusal_allowed_lines
 from reviewflow.engine.render.diagnostics import diagnostics_text
+from reviewflow.engine.render.terminal import printable
 
 INVALID_DEFINITION = ("the definition is invalid", "run `reviewflow validate` on it for details")
 POINT_AT_ALLOWED = "do one of the things allowed now (listed below); `reviewflow case show REF` has the detail"
@@ -33,4 +34,4 @@ def problem_text(problem: EngineError) -> str:
     lines += error_lines(message, hint)
     if allowed:
         lines += ["allowed now:", *(f"  {line}" for line in allowed)]
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # a refusal repeats what was typed: never raw to a terminal

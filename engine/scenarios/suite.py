@@ -78,7 +78,7 @@ def discover(paths: Sequence[str | Path] = (), search: SearchPath | None = None,
     problems: list[Diagnostic] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if path.is_file() or (path.exists() and not path.is_dir()):  # a pipe or device: loading says so
             found.append(path)
             continue
         if path.is_dir():
@@ -290,12 +290,15 @@ class TestRun:
 
 def service_factory(registry: Any) -> Any:
     """() -> (CaseService, Store) on a fresh in-memory store."""
+    from reviewflow.engine.cases.checks import DatePolicy
     from reviewflow.engine.service import CaseService
     from reviewflow.engine.store import open_store
 
     def make() -> tuple[Any, Any]:
         store = open_store(":memory:")
-        return CaseService(store, registry), store
+        # A scenario's dates are written in a file and checked by its expectations: no date horizon.
+        # The store is private to the run, so the service keeps the case between steps (linear time).
+        return CaseService(store, registry, dates=DatePolicy(horizon_days=None), keep_cases=True), store
 
     return make
 

@@ -65,4 +65,4 @@ def open_store(location: str | os.PathLike[str], *, upgrade: bool = False, creat
         return PostgresStore(str(location), upgrade=upgrade)
     from reviewflow.engine.store.sqlite import SQLiteStore
 
-    return SQLiteStore(location)
+    return SQLiteStore(location, create=create)

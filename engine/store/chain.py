@@ -26,9 +26,14 @@ from reviewflow.engine.store.types import ChainProblem, StoredEvent
 GENESIS_HASH = "0" * 64
 
 
+# json.dumps with these arguments builds a new encoder on every call; one encoder, made once, writes the
+# same text (the store hashes hundreds of thousands of small values in `verify` and in reads).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """One byte-exact JSON text per value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def chain_text(previous_hash: str, case_ref: str, seq: int, payload: Mapping[str, Any],

@@ -12,6 +12,12 @@ replays). Every backend keeps the same promises:
 - no exception of the database library escapes: a failure of the backend itself (busy too long,
   unreadable, unreachable, disk full, closed, a schema newer than this code) is a `StoreError` with a
   hint;
+- every write (open, append, import) adds one entry to the store-wide ledger
+  (`reviewflow.engine.store.ledger`), which commits to the case's head and to the rows written with
+  it, chained to every entry before it;
+- reads refuse what does not verify: `events` checks the chain and the case's last ledger entry;
+  `case`, `cases` and `due` check the case rows and deadline rows they return against the last
+  ledger entry of each case (`IntegrityError` naming the case and the row);
 - every event records who wrote it as far as the store can tell (`StoredEvent.recorded_by`: the
   database login on PostgreSQL, the OS user on SQLite), set by the store, never by the caller, and
   covered by the hash chain.
@@ -37,6 +43,7 @@ from reviewflow.engine.store.types import (
     ChainProblem,
     DeadlineRow,
     DefinitionRow,
+    LedgerHead,
     Membership,
     StoredEvent,
     StoreInfo,
@@ -70,6 +77,10 @@ class Store(Protocol):
         """
         ...
 
+    def definition_hashes(self) -> list[str]:
+        """The hash of every stored definition, sorted (for `verify`)."""
+        ...
+
     def latest_definition_hash(self, process_id: str) -> str | None:
         """The hash of the process's most recently saved definition, or None if none was saved."""
         ...
@@ -78,7 +89,8 @@ class Store(Protocol):
 
     def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
                   first: Event, *, stage: str | None, closed: bool = False,
-                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None) -> StoredEvent:
+                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None,
+                  projected_on: date | None = None) -> StoredEvent:
         """Create case `ref` with `first` as seq 1, its case row and its deadline rows, in one transaction.
 
         `partnership` scopes the case for good: who may see it and act in it (PostgreSQL requires it).
@@ -92,9 +104,10 @@ class Store(Protocol):
         ...
 
     def append(self, ref: str, events: Sequence[Event], *, expected_last_seq: int, stage: str | None,
-               closed: bool, deadlines: Sequence[DeadlineRow]) -> list[StoredEvent]:
-        """Add `events` after seq `expected_last_seq`, set the case's stage and closed flag, and replace
-        its deadline rows with `deadlines`: all in one transaction, or nothing.
+               closed: bool, deadlines: Sequence[DeadlineRow], projected_on: date | None = None) -> list[StoredEvent]:
+        """Add `events` after seq `expected_last_seq`, set the case's stage and closed flag, replace its
+        deadline rows with `deadlines` (worked out as of `projected_on`), and add the write's ledger
+        entry: all in one transaction, or nothing.
 
         Returns the events as stored, exactly as `events` will later read them back. Raises
         `ConcurrencyError` if the case's last seq is no longer `expected_last_seq` (another writer
@@ -120,8 +133,10 @@ class Store(Protocol):
 
     # ---------------------------------------------------------------------------------------- reads
 
-    def case(self, ref: str) -> CaseRow:
-        """The case row. Raises `NotFoundError` for an unknown case (the hint suggests the nearest ref)."""
+    def case(self, ref: str, *, check: bool = True) -> CaseRow:
+        """The case row. Raises `NotFoundError` for an unknown case (the hint suggests the nearest ref),
+        and with `check` (the default) `IntegrityError` when the row or the case's deadline rows are not
+        the ones its last ledger entry recorded (`check=False` is for `verify` and forensics)."""
         ...
 
     def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
@@ -134,37 +149,67 @@ class Store(Protocol):
         """
         ...
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
-        """Case rows sorted by ref: all, or those of one process, or only those not closed."""
+    def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
+        """Case rows sorted by ref: all, or those of one process, or only those not closed; with `check`,
+        each checked as `case` checks it."""
         ...
 
-    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+            check: bool = True) -> list[DeadlineRow]:
         """Open deadline rows from the projection only, sorted by due date then case and deadline id,
         undated rows last.
 
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
         ones included, undated ones left out); with `owner`, only that role's rows. Statuses are as
         the last append wrote them: marking rows overdue whose date has since passed is the caller's.
+        With `check`, the case of every row listed is checked as `case` checks it (all its rows, listed
+        or not).
         """
         ...
 
-    def iter_cases(self, process_id: str | None = None, open_only: bool = False) -> Iterator[CaseRow]:
-        """`cases` one row at a time, in one read snapshot: a listing of any size in constant memory."""
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False, *,
+                   check: bool = True) -> Iterator[CaseRow]:
+        """`cases` one row at a time, in one read snapshot: a listing of any size in constant memory.
+        With `check`, no row is handed out before its case's stored state is checked as `cases` checks it."""
         ...
 
-    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None
-                 ) -> Iterator[tuple[DeadlineRow, str | None]]:
-        """`due` one row at a time, each with the definition hash of its case, in one read snapshot.
+    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+                 check: bool = True) -> Iterator[tuple[DeadlineRow, str | None]]:
+        """`due` one row at a time, each with the definition hash of its case, in one read snapshot; with
+        `check`, no row is handed out before its case is checked as `due` checks it.
 
         Reads of this store made while the rows are being consumed see the same snapshot."""
         ...
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
-        """Recompute every hash of one case, or of all, from the stored payloads.
+        """Recompute every hash of one case, or of all, from the stored payloads, and the ledger: every
+        entry's hash, every link between entries (store-wide only), every entry against the event it
+        names, and each case's rows against its last entry.
 
         Returns the problems sorted by (ref, seq); an empty list means the record is intact. Tampering
-        is reported, never raised; raises `NotFoundError` only for an unknown `ref`.
+        is reported, never raised; raises `NotFoundError` only for an unknown `ref`. On PostgreSQL the
+        links between entries are checked only when the login sees every case (the owner); otherwise
+        `ledger_visible()` is False and the caller says so.
         """
+        ...
+
+    def ledger_head(self) -> LedgerHead:
+        """The ledger's last entry (position 0 and the genesis hash when empty): what an anchor records."""
+        ...
+
+    def ledger_hash_at(self, position: int) -> str | None:
+        """The hash of the ledger entry at `position`, or None when there is none: what an anchor's
+        checkpoint is checked against (any login may ask; it says nothing about which case)."""
+        ...
+
+    def ledger_visible(self) -> bool:
+        """Whether this login sees every ledger entry, so that `verify` checks the links between them
+        (always on SQLite; on PostgreSQL a login that sees every partnership's cases, such as the owner)."""
+        ...
+
+    def integrity_check(self) -> list[str]:
+        """The database's own check of its files (SQLite: PRAGMA integrity_check); [] when sound.
+        PostgreSQL checks its pages itself (data checksums) and gives []."""
         ...
 
     def info(self) -> StoreInfo:

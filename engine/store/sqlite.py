@@ -26,28 +26,50 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, timedelta
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from types import TracebackType
 from typing import Any, Self
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, StoreError, did_you_mean
 from reviewflow.engine.events import Event
-from reviewflow.engine.store.chain import GENESIS_HASH, canonical_json, chain_hash, chain_rows, check_chain
+from reviewflow.engine.store.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    chain_hash,
+    chain_rows,
+    check_chain,
+)
 from reviewflow.engine.store.errors import CaseExistsError, ConcurrencyError
+from reviewflow.engine.store.ledger import (
+    EMPTY_HEAD,
+    check_case_ledger,
+    check_head,
+    check_ledger_links,
+    next_entry,
+    read_problem,
+)
 from reviewflow.engine.store.readchain import read_events, verify_rows
 from reviewflow.engine.store.sqlite_files import (
+    create_new_private,
     create_private,
+    in_use_elsewhere,
     is_memory,
+    move_into_place,
     os_user,
+    read_header,
+    remove_store_files,
     restrict_sidecars,
     translate_error,
+    wal_problem,
 )
 from reviewflow.engine.store.sqlite_schema import (
     APPLICATION_ID,
     CASE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
+    LEDGER_COLUMNS,
+    LEDGER_MIGRATION,
     MIGRATIONS,
     MIGRATIONS_TABLE,
     SCHEMA_VERSION,
@@ -57,19 +79,58 @@ from reviewflow.engine.store.types import (
     ChainProblem,
     DeadlineRow,
     DefinitionRow,
+    LedgerEntry,
+    LedgerHead,
     Membership,
     StoredEvent,
     StoreInfo,
     check_deadline_rows,
 )
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "copy_store_file", "put_store_file"]
 
 
-def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection with the store's durability settings (also used by bench/store.py)."""
+# How many connections this process holds to each store file (by real path): Python must not open and
+# close a file this process has an SQLite connection to (that would drop SQLite's POSIX locks), so the
+# files are inspected only by the first connection.
+_OPEN_FILES: dict[str, int] = {}
+# A store up to this size gets SQLite's quick_check on every open (a few milliseconds); a larger one only
+# in `verify` (the full integrity_check).
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+_RESTORE = "restore it from a backup: reviewflow db restore BACKUP --db {path} (docs/integrity.md)"
+
+
+def _foreign(path: str) -> StoreError:
+    return StoreError(f"{path} is an SQLite database but not a reviewflow store; nothing was written to it",
+                      hint="point reviewflow at its own store file, or at a new path to create one")
+
+
+def _inspect(path: str, create: bool) -> tuple[str, int]:
+    """What the file is before SQLite touches it: refuse a foreign database, an empty file for a command
+    that only reads, a damaged header, a file cut short, a damaged or missing WAL."""
+    if _OPEN_FILES.get(os.path.realpath(path), 0):
+        return "sqlite", APPLICATION_ID  # this process opened it already, and checked it then
+    kind, app_id = read_header(path)
+    if kind == "empty" and not create:
+        raise StoreError(f"{path} is an empty file, not a reviewflow store; nothing was written to it",
+                         hint="pass --db PATH|URL of a store; `reviewflow case open` creates a new store")
+    if kind == "sqlite" and app_id not in (0, APPLICATION_ID):
+        raise _foreign(path)
+    if kind == "sqlite" and in_use_elsewhere(path) is False:
+        problem = wal_problem(path)
+        if problem is not None:
+            raise StoreError(f"the store at {path} has lost data: {problem}",
+                             hint=_RESTORE.format(path=path) + "; keep the damaged file with its -wal and -shm "
+                                  "for investigation")
+    return kind, app_id
+
+
+def _connect(path: str, busy_timeout_ms: int, create: bool = True) -> sqlite3.Connection:
+    """A connection with the store's durability settings (also used by bench/store.py), made only after
+    the file was found to be a store, a new or empty file (`create`), or nothing yet."""
     memory = is_memory(path)
-    if not memory:
+    kind, app_id = ("memory", APPLICATION_ID) if memory else _inspect(path, create)
+    if kind == "missing":
         create_private(path)
     try:
         # isolation_level=None: the sqlite3 module must not open transactions behind our back;
@@ -79,6 +140,21 @@ def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
         raise translate_error(exc, path, busy_timeout_ms) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if kind == "sqlite" and app_id == 0:
+            # Reading the schema writes nothing; switching the journal mode would. A store made by hand
+            # (or before the header id was set) is known by its migrations table.
+            names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+            if names and "schema_migrations" not in names:
+                raise _foreign(path)
+            if not names and not create:
+                raise StoreError(f"{path} is an empty SQLite database, not a reviewflow store; nothing was "
+                                 "written to it", hint="pass --db PATH|URL of a store; `reviewflow case open` "
+                                                       "creates a new store")
+        if kind == "sqlite" and os.path.getsize(path) <= QUICK_CHECK_MAX_BYTES:
+            found = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+            if found != ["ok"]:
+                raise StoreError(f"the store at {path} is damaged: {'; '.join(found[:3])}",
+                                 hint=_RESTORE.format(path=path))
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if not memory and str(mode).lower() != "wal":
             raise StoreError(f"the store at {path} cannot use WAL journal mode (got {mode!r})",
@@ -106,9 +182,23 @@ def _date(value: str | None) -> date | None:
 
 
 def _case_row(row: tuple[Any, ...]) -> CaseRow:
-    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership = row
+    ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership, projected = row
     return CaseRow(ref, process_id, definition_hash, pseudonym, date.fromisoformat(opened_at), stage,
-                   bool(closed), last_seq, partnership)
+                   bool(closed), last_seq, partnership, _date(projected))
+
+
+def _ledger_entry(row: tuple[Any, ...]) -> LedgerEntry:
+    position, case_ref, seq, event_hash, state, prev_hash, digest = row
+    return LedgerEntry(int(position), str(case_ref), int(seq), str(event_hash), str(state), str(prev_hash),
+                       str(digest))
+
+
+_BATCH = 1_000  # rows handed out per integrity check while streaming `cases` and `due`
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
@@ -130,23 +220,86 @@ def _payload(event: Event) -> str:
     return canonical_json(event.to_json_dict())
 
 
+def _backup(source: sqlite3.Connection, target: str, where: str) -> None:
+    create_new_private(target)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)  # page by page, one consistent snapshot, while others may keep writing
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        remove_store_files(target)
+        raise translate_error(exc, where, 0) from exc
+    except BaseException:
+        remove_store_files(target)
+        raise
+
+
+def copy_store_file(source: str, target: str) -> None:
+    """Copy the store file `source` (a backup) into the new file `target` with SQLite's backup API,
+    reading `source` without changing it (no -wal or -shm is made beside it)."""
+    kind, app_id = read_header(source)
+    if kind != "sqlite" or app_id != APPLICATION_ID:
+        raise StoreError(f"{source} is not a reviewflow store" + (" (it is empty)" if kind == "empty" else ""),
+                         hint="restore from a file written by `reviewflow db backup`")
+    from urllib.parse import quote
+
+    try:
+        reader = sqlite3.connect(f"file:{quote(os.path.abspath(source))}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise translate_error(exc, source, 0) from exc
+    try:
+        _backup(reader, target, source)
+    finally:
+        reader.close()
+
+
+def put_store_file(new: str, target: str) -> str | None:
+    """Replace the store file `target` by `new` atomically (a rename), keeping the old one aside; refused
+    while any process, this one included, has `target` open. Returns where the old file went."""
+    if _OPEN_FILES.get(os.path.realpath(target), 0):
+        raise StoreError(f"the store at {target} is open; nothing was replaced", hint="close it first")
+    return move_into_place(new, target)
+
+
 class SQLiteStore:
     """The `Store` in one SQLite file (":memory:" for tests); the contract of each method is in `Store`."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
-                 principal: str | None = None) -> None:
+                 principal: str | None = None, create: bool = True) -> None:
         self.path = os.fspath(path)
         self.busy_timeout_ms = busy_timeout_ms
         self.principal = principal or os_user()
         self.applied_migrations: list[int] = []
-        self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms)
+        self.notices: list[str] = []  # what the caller should tell the user (a permission tightened)
+        self._real = "" if is_memory(self.path) else os.path.realpath(self.path)
+        self._conn: sqlite3.Connection | None = _connect(self.path, busy_timeout_ms, create)
+        if self._real:
+            _OPEN_FILES[self._real] = _OPEN_FILES.get(self._real, 0) + 1
         try:
+            if self._real:
+                self._make_private()
             self._migrate()
         except BaseException:
             self.close()
             raise
-        if not is_memory(self.path):
+        if self._real:
             restrict_sidecars(self.path)
+
+    def _make_private(self) -> None:
+        """An existing store that group or others may read is made private (0600), or refused."""
+        mode = os.stat(self.path).st_mode & 0o777
+        if not mode & 0o077:
+            return
+        try:
+            os.chmod(self.path, mode & 0o700)
+        except OSError as exc:
+            raise StoreError(f"the store at {self.path} is readable by other users ({mode:04o}) and cannot be "
+                             f"made private: {exc.strerror}; nothing was written to it",
+                             hint=f"its owner runs: chmod 600 {self.path}") from exc
+        self.notices.append(f"the store at {self.path} was readable by other users ({mode:04o}); it is now "
+                            f"{mode & 0o700:04o}")
 
     # ----------------------------------------------------------------- lifecycle and transactions
 
@@ -154,6 +307,12 @@ class SQLiteStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+            if self._real:
+                left = _OPEN_FILES.get(self._real, 1) - 1
+                if left:
+                    _OPEN_FILES[self._real] = left
+                else:
+                    _OPEN_FILES.pop(self._real, None)
 
     def __enter__(self) -> Self:
         return self
@@ -202,8 +361,7 @@ class SQLiteStore:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app_id not in (0, APPLICATION_ID) or (tables and "schema_migrations" not in tables):
-            raise StoreError(f"{self.path} is an SQLite database but not a reviewflow store",
-                             hint="point reviewflow at its own store file, or at a new path to create one")
+            raise _foreign(self.path)
         if "schema_migrations" not in tables:
             return 0
         return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
@@ -227,8 +385,26 @@ class SQLiteStore:
                 if number > version:
                     for statement in statements:
                         conn.execute(statement)
+                    if number == LEDGER_MIGRATION:
+                        self._backfill_ledger(conn)
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
                     self.applied_migrations.append(number)
+
+    def _backfill_ledger(self, conn: sqlite3.Connection) -> None:
+        """Give every case already stored its ledger entry, in the order the cases were last written.
+
+        One entry per case, for its head and its rows as they stand at migration (docs/integrity.md):
+        the order is that of the row id of each case's last event, so two copies of a store migrate to
+        the same ledger. A case whose last event is missing gets the genesis hash, which `verify` names.
+        """
+        cases = conn.execute(
+            f"SELECT {CASE_COLUMNS} FROM cases c ORDER BY (SELECT e.id FROM events e WHERE e.case_ref = c.ref "
+            "AND e.seq = c.last_seq), ref").fetchall()
+        for found in cases:
+            row = _case_row(found)
+            event = conn.execute("SELECT hash FROM events WHERE case_ref = ? AND seq = ?",
+                                 (row.ref, row.last_seq)).fetchone()
+            self._add_ledger_entry(conn, row, GENESIS_HASH if event is None else str(event[0]))
 
     def info(self) -> StoreInfo:
         with self._read() as conn:
@@ -276,6 +452,9 @@ class SQLiteStore:
                                     "definitions are stored when a case is opened with them")
             return DefinitionRow(definition_hash, row[0], row[1], self._bundle(conn, definition_hash))
 
+    def definition_hashes(self) -> list[str]:
+        return [str(r[0]) for r in self._query("SELECT definition_hash FROM definitions ORDER BY definition_hash")]
+
     def latest_definition_hash(self, process_id: str) -> str | None:
         """The most recently saved definition of a process, or None."""
         row = self._query("SELECT definition_hash FROM definitions WHERE process_id = ? "
@@ -290,8 +469,10 @@ class SQLiteStore:
 
     def open_case(self, ref: str, process_id: str, definition_hash: str, pseudonym: str | None,
                   first: Event, *, stage: str | None, closed: bool = False,
-                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None) -> StoredEvent:
-        """Create the case with its first event (seq 1) and its deadline rows, in one transaction."""
+                  deadlines: Sequence[DeadlineRow] = (), partnership: str | None = None,
+                  projected_on: date | None = None) -> StoredEvent:
+        """Create the case with its first event (seq 1), its deadline rows and its ledger entry, in one
+        transaction."""
         payload = _payload(first)
         check_deadline_rows(ref, deadlines)
         with self._write() as conn:
@@ -299,15 +480,16 @@ class SQLiteStore:
                 raise CaseExistsError(f'case "{ref}" already exists',
                                       hint="case references are unique: choose another reference")
             self._check_definition(conn, definition_hash, process_id)
-            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                          (ref, process_id, definition_hash, pseudonym, first.at.isoformat(), stage,
-                          int(closed), partnership))
+                          int(closed), partnership, _iso(projected_on)))
             stored = self._insert_events(conn, ref, [payload], 0, GENESIS_HASH, self.principal)
             self._replace_deadlines(conn, ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, ref), stored[-1].hash, deadlines)
         return stored[0]
 
     def append(self, ref: str, events: Sequence[Event], *, expected_last_seq: int, stage: str | None,
-               closed: bool, deadlines: Sequence[DeadlineRow]) -> list[StoredEvent]:
+               closed: bool, deadlines: Sequence[DeadlineRow], projected_on: date | None = None) -> list[StoredEvent]:
         """Add events after `expected_last_seq` and replace the case's state and deadline rows, atomically."""
         if not events:
             raise ValueError("append needs at least one event: state never changes without a record")
@@ -328,10 +510,30 @@ class SQLiteStore:
                 raise IntegrityError(f'case "{ref}" says its last event is seq {last_seq}, which is missing',
                                      hint="run `verify`; restore the store from a backup")
             stored = self._insert_events(conn, ref, payloads, last_seq, str(prev[0]), self.principal)
-            conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ? WHERE ref = ?",
-                         (stage, int(closed), stored[-1].event.seq, ref))
+            conn.execute("UPDATE cases SET stage = ?, closed = ?, last_seq = ?, projected_on = ? WHERE ref = ?",
+                         (stage, int(closed), stored[-1].event.seq, _iso(projected_on), ref))
             self._replace_deadlines(conn, ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, ref), stored[-1].hash, deadlines)
         return stored
+
+    @staticmethod
+    def _case_in(conn: sqlite3.Connection, ref: str) -> CaseRow:
+        return _case_row(conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone())
+
+    @staticmethod
+    def _add_ledger_entry(conn: sqlite3.Connection, row: CaseRow, event_hash: str,
+                          deadlines: Sequence[DeadlineRow] | None = None) -> LedgerEntry:
+        """Chain one entry for `row` (as it stands after the write) onto the ledger: the caller holds the
+        write lock, so the head read here is the head the entry follows."""
+        if deadlines is None:
+            deadlines = SQLiteStore._deadlines_in(conn, row.ref)
+        last = conn.execute("SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1").fetchone()
+        head = EMPTY_HEAD if last is None else LedgerHead(int(last[0]), str(last[1]))
+        entry = next_entry(head, row, event_hash, sorted(deadlines, key=lambda d: d.deadline_id))
+        conn.execute(f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (entry.position, entry.case_ref, entry.seq, entry.event_hash, entry.state, entry.prev_hash,
+                      entry.hash))
+        return entry
 
     @staticmethod
     def _insert_events(conn: sqlite3.Connection, ref: str, payloads: Sequence[str], last_seq: int,
@@ -364,13 +566,14 @@ class SQLiteStore:
                 raise CaseExistsError(f'case "{case.ref}" already exists in this store',
                                       hint="import into a store that does not hold these cases yet")
             self._check_definition(conn, case.definition_hash, case.process_id)
-            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.execute(f"INSERT INTO cases ({CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (case.ref, case.process_id, case.definition_hash, case.pseudonym,
                           case.opened_at.isoformat(), case.stage, int(case.closed), case.last_seq,
-                          case.partnership))
+                          case.partnership, _iso(case.projected_on)))
             conn.executemany("INSERT INTO events (case_ref, seq, payload, prev_hash, hash, recorded_by) "
                              "VALUES (?, ?, ?, ?, ?, ?)", [(case.ref, *row) for row in rows])
             self._replace_deadlines(conn, case.ref, deadlines)
+            self._add_ledger_entry(conn, self._case_in(conn, case.ref), rows[-1][3], deadlines)
 
     @staticmethod
     def _check_definition(conn: sqlite3.Connection, definition_hash: str, process_id: str) -> None:
@@ -398,12 +601,63 @@ class SQLiteStore:
         refs = [str(r[0]) for r in conn.execute("SELECT ref FROM cases")]
         return NotFoundError(f'unknown case "{ref}"', hint=did_you_mean(ref, refs))
 
-    def case(self, ref: str) -> CaseRow:
+    def case(self, ref: str, *, check: bool = True) -> CaseRow:
         with self._read() as conn:
             row = conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE ref = ?", (ref,)).fetchone()
             if row is None:
                 raise self._unknown_case(conn, ref)
-            return _case_row(row)
+            case = _case_row(row)
+            if check:
+                self._check_states(conn, [case])
+            return case
+
+    @staticmethod
+    def _deadlines_in(conn: sqlite3.Connection, ref: str) -> list[DeadlineRow]:
+        return [_deadline_row(r) for r in conn.execute(
+            f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines WHERE case_ref = ? ORDER BY deadline_id", (ref,))]
+
+    @staticmethod
+    def _last_entries(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[str, LedgerEntry]:
+        """Each case's last ledger entry: of the cases named, or of every case (None)."""
+        sql = (f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE position IN "
+               "(SELECT MAX(position) FROM ledger {where} GROUP BY case_ref)")
+        if refs is None:
+            rows = conn.execute(sql.format(where="")).fetchall()
+        else:
+            rows = [r for chunk in _chunks(refs) for r in conn.execute(
+                sql.format(where=f"WHERE case_ref IN ({', '.join('?' * len(chunk))})"), chunk)]
+        return {str(r[1]): _ledger_entry(r) for r in rows}
+
+    @staticmethod
+    def _deadlines_of(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[str, list[DeadlineRow]]:
+        sql = f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines {{where}} ORDER BY case_ref, deadline_id"
+        if refs is None:
+            rows = conn.execute(sql.format(where="")).fetchall()
+        else:
+            rows = [r for chunk in _chunks(refs) for r in conn.execute(
+                sql.format(where=f"WHERE case_ref IN ({', '.join('?' * len(chunk))})"), chunk)]
+        found: dict[str, list[DeadlineRow]] = {}
+        for r in rows:
+            found.setdefault(str(r[0]), []).append(_deadline_row(r))
+        return found
+
+    def _check_states(self, conn: sqlite3.Connection, cases: Sequence[CaseRow], everything: bool = False,
+                      deadlines: dict[str, list[DeadlineRow]] | None = None) -> None:
+        """Refuse to hand out case rows (and the deadline rows of those cases) that are not the ones their
+        last ledger entry recorded: no command prints a projection edited behind the store's back.
+        `deadlines`: every deadline row of these cases, when the caller has read them already."""
+        if not cases:
+            return
+        refs = None if everything else [c.ref for c in cases]
+        entries = self._last_entries(conn, refs)
+        if deadlines is None:
+            deadlines = self._deadlines_of(conn, refs)
+        for case in cases:
+            problem = read_problem(case, deadlines.get(case.ref, []), entries.get(case.ref))
+            if problem is not None:
+                raise IntegrityError(f"the stored state of case {case.ref} does not verify: {problem}",
+                                     hint="run `reviewflow verify` for every problem; restore the store "
+                                          "from a backup (`reviewflow db restore`)")
 
     def events(self, ref: str, *, check: bool = True) -> list[StoredEvent]:
         """Every event of a case in seq order; raises IntegrityError if the chain does not verify.
@@ -417,8 +671,15 @@ class SQLiteStore:
                 raise self._unknown_case(conn, ref)
             rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_ref = ? "
                                 "ORDER BY seq", (ref,)).fetchall()
-        if check:  # decoded once, its chain checked in the same pass
-            return read_events(ref, rows, int(head[0]))
+            entry = self._last_entries(conn, [ref]).get(ref) if check else None
+        if check:  # decoded once, its chain checked in the same pass; then its head against the ledger
+            events = read_events(ref, rows, int(head[0]))
+            problems = check_head(ref, rows, entry)
+            if problems:
+                raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
+                                     hint="run `reviewflow verify` for every problem; restore the store from a "
+                                          "backup (`reviewflow db restore`)")
+            return events
         try:
             return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
                     for seq, payload, prev, digest, by in rows]
@@ -426,11 +687,13 @@ class SQLiteStore:
             raise IntegrityError(f"the record of case {ref} holds an unreadable event",
                                  hint="run `verify` to see which one") from exc
 
-    def cases(self, process_id: str | None = None, open_only: bool = False) -> list[CaseRow]:
-        return list(self.iter_cases(process_id, open_only))
+    def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
+        return list(self.iter_cases(process_id, open_only, check=check))
 
-    def iter_cases(self, process_id: str | None = None, open_only: bool = False) -> Iterator[CaseRow]:
-        """`cases`, one row at a time from the primary-key order, in one read snapshot."""
+    def iter_cases(self, process_id: str | None = None, open_only: bool = False, *,
+                   check: bool = True) -> Iterator[CaseRow]:
+        """`cases`, one row at a time from the primary-key order, in one read snapshot; each batch is
+        checked against its cases' last ledger entries before it is handed out."""
         where = ["1 = 1"]
         params: list[object] = []
         if process_id is not None:
@@ -439,22 +702,28 @@ class SQLiteStore:
         if open_only:
             where.append("closed = 0")
         with self._read() as conn:
-            for row in conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
-                                    params):
-                yield _case_row(row)
+            cursor = conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY ref",
+                                  params)
+            while batch := [_case_row(r) for r in cursor.fetchmany(_BATCH)]:
+                if check:
+                    self._check_states(conn, batch)
+                yield from batch
 
-    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None) -> list[DeadlineRow]:
+    def due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+            check: bool = True) -> list[DeadlineRow]:
         """Open deadline rows, from the projection only, sorted by due date (undated rows last).
 
         With `within_days`, only rows due on or before ``as_of + within_days`` calendar days (overdue
-        ones included); without it, every open row.
+        ones included); without it, every open row. The cases of the rows listed are checked against
+        their last ledger entries (every row of those cases, listed or not).
         """
-        return [row for row, _ in self.iter_due(as_of, within_days, owner)]
+        return [row for row, _ in self.iter_due(as_of, within_days, owner, check=check)]
 
-    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None
-                 ) -> Iterator[tuple[DeadlineRow, str | None]]:
+    def iter_due(self, as_of: date, within_days: int | None = None, owner: str | None = None, *,
+                 check: bool = True) -> Iterator[tuple[DeadlineRow, str | None]]:
         """`due`, one row at a time in the index's order, each with its case's definition hash, in one read
-        snapshot (reads made while it is being consumed share that snapshot)."""
+        snapshot (reads made while it is being consumed share that snapshot). The cases of the rows are
+        checked against their last ledger entries, a batch at a time, before their rows are handed out."""
         where: list[str] = []
         params: list[object] = []
         if owner is not None:
@@ -470,35 +739,99 @@ class SQLiteStore:
         order = " ORDER BY d.due, d.case_ref, d.deadline_id"
         with self._read() as conn:
             # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.
-            yield from _with_hash(conn.execute(select + " AND ".join(dated) + order, params))
+            checked: set[str] = set()
+            yield from self._checked_due(conn, _with_hash(conn.execute(select + " AND ".join(dated) + order, params)),
+                                         check, checked)
             if within_days is None:
                 undated = ["d.due IS NULL", *where]
-                yield from _with_hash(conn.execute(select + " AND ".join(undated) + order, params[:len(where)]))
+                yield from self._checked_due(
+                    conn, _with_hash(conn.execute(select + " AND ".join(undated) + order, params[:len(where)])),
+                    check, checked)
+
+    def _checked_due(self, conn: sqlite3.Connection, rows: Iterator[tuple[DeadlineRow, str | None]], check: bool,
+                     checked: set[str]) -> Iterator[tuple[DeadlineRow, str | None]]:
+        """`rows` in batches, the cases of each batch (those not `checked` yet) checked first: a deadline row
+        whose case has no case row, or whose case's stored state is not the one its ledger recorded, is
+        refused before it is printed."""
+        while batch := list(islice(rows, _BATCH)):
+            refs = sorted({row.case_ref for row, _ in batch} - checked) if check else []
+            if refs:
+                cases = [_case_row(r) for chunk in _chunks(refs) for r in conn.execute(
+                    f"SELECT {CASE_COLUMNS} FROM cases WHERE ref IN ({', '.join('?' * len(chunk))})", chunk)]
+                missing = sorted(set(refs) - {c.ref for c in cases})
+                if missing:
+                    raise IntegrityError(f"deadline rows are stored for case {missing[0]}, which has no case row",
+                                         hint="run `reviewflow verify` for every problem; restore the store from "
+                                              "a backup (`reviewflow db restore`)")
+                self._check_states(conn, cases)
+                checked.update(refs)
+            yield from batch
 
     def verify(self, ref: str | None = None) -> list[ChainProblem]:
-        """Recompute every hash from the stored payloads; an empty list means the record is intact."""
+        """Recompute every hash from the stored payloads, and the ledger; an empty list means intact."""
         problems: list[ChainProblem] = []
+        one = ref is not None
         with self._read() as conn:
-            if ref is not None:
-                heads = {str(r[0]): int(r[1]) for r in
-                         conn.execute("SELECT ref, last_seq FROM cases WHERE ref = ?", (ref,))}
-                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
-                                    "WHERE case_ref = ? ORDER BY seq", (ref,))
-            else:
-                heads = {str(r[0]): int(r[1]) for r in conn.execute("SELECT ref, last_seq FROM cases")}
-                rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events "
-                                    "ORDER BY case_ref, seq")
-            seen = False
+            where, params = ("WHERE case_ref = ?", (ref,)) if one else ("", ())
+            cases = {str(r[0]): _case_row(r) for r in conn.execute(
+                f"SELECT {CASE_COLUMNS} FROM cases" + (" WHERE ref = ?" if one else ""), params)}
+            deadlines = self._deadlines_of(conn, [ref] if one else None)  # type: ignore[list-item]
+            entries: dict[str, list[LedgerEntry]] = {}
+            for r in conn.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger {where} ORDER BY case_ref, position",
+                                  params):
+                entries.setdefault(str(r[1]), []).append(_ledger_entry(r))
+            if not one:
+                link_problems, _ = check_ledger_links(_ledger_entry(r) for r in conn.execute(
+                    f"SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY position"))
+                problems += link_problems
+            rows = conn.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM events {where} ORDER BY case_ref, seq",
+                                params)
+            seen: set[str] = set()
             for case_ref, group in groupby(rows, key=itemgetter(0)):
-                seen = True
-                if case_ref not in heads:
+                seen.add(case_ref)
+                links = [r[1:] for r in group]
+                row = cases.get(case_ref)
+                if row is None:
                     problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                problems.extend(verify_rows(case_ref, list(group), heads.pop(case_ref, None), with_ref=True))
-            if ref is not None and not seen and not heads:
-                raise self._unknown_case(conn, ref)
-        for missing in sorted(heads):
-            problems.append(ChainProblem(missing, heads[missing], "the case row exists but no events are stored"))
+                problems.extend(verify_rows(case_ref, links, None if row is None else row.last_seq))
+                problems.extend(check_case_ledger(case_ref, row, {int(r[0]): str(r[3]) for r in links},
+                                                  deadlines.get(case_ref, []), entries.pop(case_ref, [])))
+            if one and not seen and not cases and not entries:
+                raise self._unknown_case(conn, ref)  # type: ignore[arg-type]
+        for missing in sorted(set(cases) - seen):
+            row = cases[missing]
+            problems.append(ChainProblem(missing, row.last_seq, "the case row exists but no events are stored"))
+            problems.extend(check_case_ledger(missing, row, {}, deadlines.get(missing, []), entries.pop(missing, [])))
+        for gone in sorted(entries):
+            problems.extend(check_case_ledger(gone, None, {}, [], entries[gone]))
+        for orphan in sorted(set(deadlines) - set(cases)):
+            problems.append(ChainProblem(orphan, 0, "deadline rows are stored for a case with no case row",
+                                         "projection"))
         return sorted(problems, key=lambda p: (p.ref, p.seq))
+
+    def backup(self, target: str) -> None:
+        """Copy the store, as it is at one moment, into the new private file `target` (SQLite's online
+        backup API: other processes may go on writing)."""
+        _backup(self._live(), target, self.path)
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's full check of the file (every page, index and constraint); [] when it is sound."""
+        with self._read() as conn:
+            found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        return [] if found == ["ok"] else found
+
+    def ledger_head(self) -> LedgerHead:
+        with self._read() as conn:
+            last = conn.execute("SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1").fetchone()
+        return EMPTY_HEAD if last is None else LedgerHead(int(last[0]), str(last[1]))
+
+    def ledger_hash_at(self, position: int) -> str | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT hash FROM ledger WHERE position = ?", (position,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def ledger_visible(self) -> bool:
+        return True
 
     # ------------------------------------------------------------------------------ memberships
 

@@ -11,6 +11,7 @@ APPLICATION_ID = 0x52464C57
 
 _APPEND_ONLY = "events are append-only: record a correction as a new event"
 _IMMUTABLE_DEFINITION = "stored definition texts never change: save the new text under its own hash"
+_LEDGER_APPEND_ONLY = "the ledger is append-only"
 
 # Each migration runs once, in one transaction, and is recorded in `schema_migrations`.
 # Never edit a shipped migration: add a new one.
@@ -82,12 +83,35 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         # Which partnership a case belongs to, so it can move to a PostgreSQL store that enforces it.
         "ALTER TABLE cases ADD COLUMN partnership TEXT",
     )),
+    (3, "ledger and projection date", (
+        # The day the deadline rows were worked out as of, so `verify` can fold the case as of that day.
+        "ALTER TABLE cases ADD COLUMN projected_on TEXT",
+        # One entry per write, chained across cases (engine/store/ledger.py). No foreign key to cases:
+        # an entry naming a case that is gone is exactly what `verify` must be able to see.
+        """CREATE TABLE ledger (
+            position INTEGER PRIMARY KEY CHECK (position >= 1),
+            case_ref TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            event_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL)""",
+        "CREATE INDEX ledger_by_case ON ledger (case_ref, position)",
+        f"CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger "
+        f"BEGIN SELECT RAISE(ABORT, '{_LEDGER_APPEND_ONLY}'); END",
+        f"CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger "
+        f"BEGIN SELECT RAISE(ABORT, '{_LEDGER_APPEND_ONLY}'); END",
+        # Existing cases get their entries from sqlite.py's backfill, run in the same transaction.
+    )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+LEDGER_MIGRATION = 3  # the migration after whose statements existing cases get their ledger entries
 
 # The column order of every SELECT and INSERT of these rows: the row conversions depend on it.
-CASE_COLUMNS = "ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership"
+CASE_COLUMNS = ("ref, process_id, definition_hash, pseudonym, opened_at, stage, closed, last_seq, partnership, "
+                "projected_on")
 EVENT_COLUMNS = "seq, payload, prev_hash, hash, recorded_by"
+LEDGER_COLUMNS = "position, case_ref, seq, event_hash, state, prev_hash, hash"
 DEADLINE_COLUMNS = ("case_ref, deadline_id, title, due, window_start, weight, status, owner, "
                     "escalate_to, citation")
 

@@ -5,7 +5,7 @@ One JSON object per line, in this order:
     {"reviewflow_export": 1, "source": "sqlite", "schema_version": 2}
     {"type": "definition", "hash": …, "process_id": …, "version": …, "files": {name: text}}   (each one used)
     {"type": "case", "ref": …, "partnership": …, "process_id": …, "definition_hash": …, "pseudonym": …,
-     "opened_at": …, "stage": …, "closed": …, "last_seq": …}
+     "opened_at": …, "stage": …, "closed": …, "last_seq": …, "projected_on": …}  (projected_on: since schema 3)
     {"type": "event", "case": …, "seq": …, "event": {…}, "prev_hash": …, "hash": …, "recorded_by": …}
     {"type": "deadline", "case": …, "deadline_id": …, "title": …, "due": …, …}   (the projection rows)
     … the next case, its events and deadlines …
@@ -66,7 +66,8 @@ def export_lines(store: Store) -> Iterator[str]:
         yield _line({"type": "case", "ref": case.ref, "partnership": case.partnership,
                      "process_id": case.process_id, "definition_hash": case.definition_hash,
                      "pseudonym": case.pseudonym, "opened_at": case.opened_at.isoformat(), "stage": case.stage,
-                     "closed": case.closed, "last_seq": case.last_seq})
+                     "closed": case.closed, "last_seq": case.last_seq,
+                     "projected_on": _iso(case.projected_on)})
         for s in stored:
             yield _line({"type": "event", "case": case.ref, "seq": s.event.seq, "event": s.event.to_json_dict(),
                          "prev_hash": s.prev_hash, "hash": s.hash, "recorded_by": s.recorded_by})
@@ -149,6 +150,10 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
 def _bad(number: int, what: str) -> StoreError:
     return StoreError(f"line {number} of the export: {what}; nothing was imported",
                       hint="import a file written by `reviewflow db export`, whole and unedited")
@@ -183,7 +188,8 @@ def _read(lines: Iterable[str], partnership: str | None) -> Iterator[_Definition
                 counts["cases"] += 1
                 case = _Case(CaseRow(item["ref"], item["process_id"], item["definition_hash"], item["pseudonym"],
                                      date.fromisoformat(item["opened_at"]), item["stage"], bool(item["closed"]),
-                                     int(item["last_seq"]), item.get("partnership") or partnership))
+                                     int(item["last_seq"]), item.get("partnership") or partnership,
+                                     _date(item.get("projected_on"))))
             elif kind in ("event", "deadline"):
                 if case is None or item["case"] != case.row.ref:
                     raise _bad(number, f"a {kind} of case {item.get('case')!r} outside that case's lines")

@@ -37,6 +37,9 @@ class CaseRow:
     last_seq: int
     # The partnership whose members may see and act on the case (set at opening, never changed).
     partnership: str | None = None
+    # The day the deadline rows were worked out as of (the command's --as-of), so that `verify` can
+    # fold the case again as of that day; None for rows written before it was kept.
+    projected_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -96,14 +99,46 @@ class Membership:
     granted_by: str
 
 
+PROBLEM_KINDS = ("chain", "ledger", "projection", "definition", "store", "anchor")
+
+
 @dataclass(frozen=True)
 class ChainProblem:
-    """A place where the stored record does not verify; seq is 0 when the problem is case-wide."""
+    """A place where the stored record does not verify; seq is 0 when the problem is case-wide, ref is
+    empty when it is store-wide (a definition, the file itself, the anchor).
+
+    `kind` says what failed to verify: a case's hash `chain`, the store-wide `ledger`, a `projection`
+    (case row or deadline rows) that disagrees with the events, a stored `definition` text that
+    disagrees with its hash, the `store` file itself, or an `anchor` checkpoint kept outside the store.
+    """
 
     ref: str
     seq: int
     message: str
+    kind: str = "chain"
 
     def __str__(self) -> str:
         where = f"{self.ref} seq {self.seq}" if self.seq else self.ref
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One entry of the store-wide ledger: after a write to case `case_ref`, its head (`seq`, the hash of
+    that event) and a digest of its stored state, chained to the entry before it (`reviewflow.engine.store.ledger`)."""
+
+    position: int
+    case_ref: str
+    seq: int
+    event_hash: str
+    state: str  # canonical JSON: {"case": digest of the case row, "deadlines": {deadline id: digest of its row}}
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class LedgerHead:
+    """The last entry of the ledger: what an anchor records. Position 0 (and the genesis hash) when empty."""
+
+    position: int
+    hash: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from reviewflow.engine.definition.model import Field, Process
@@ -130,10 +130,21 @@ def _yaml_value(value: object) -> str:
     return _quote(text) if re.match(r"^\d{4}-\d{2}-\d{2}$", text) or not re.match(r"^[a-z_]+$", text) else text
 
 
+def starter_date(process: Process) -> date:
+    """The day the starter case opens: STARTER_DATE, or a day inside the definition's effective dates when
+    STARTER_DATE falls outside them (a later edition; an edition that has ended, such as
+    leeds-rapid-review-2018, gets the Monday four weeks before its last day)."""
+    on = max(STARTER_DATE, process.effective_from or STARTER_DATE)
+    if process.effective_to is not None and on > process.effective_to:
+        last = process.effective_to - timedelta(days=28)
+        on = max(last - timedelta(days=last.weekday()), process.effective_from or date.min)
+    return on
+
+
 def starter_text(partnership: str, process: Process, target: Path, schema_file: Path) -> str:
     opens_with = process.events.get(process.opens_with or "")
     opened_by = opens_with.by[0] if opens_with and opens_with.by else next(iter(process.roles))
-    on = max(STARTER_DATE, process.effective_from or STARTER_DATE)
+    on = starter_date(process)
     wanted = [f for f in process.fields.values() if f.required]
     if opens_with is not None:
         wanted += [process.fields[f] for f in opens_with.sets if f in process.fields and process.fields[f] not in wanted]

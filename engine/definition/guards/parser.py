@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
     from reviewflow.engine.values import frozen_dataclass as dataclass
 
+from reviewflow.engine.limits import (
+    MAX_DIGITS,
+    MAX_GUARD_CHARS,
+    MAX_GUARD_DEPTH,
+    MAX_GUARD_LIST,
+    MAX_GUARD_TOKENS,
+)
+
 ALLOWED = (
     "allowed: field names, \"strings\", integers, true/false/null, [lists], and/or/not, "
     "== != < <= > >=, in / not in, parentheses, count(event), recorded(event), len(field)"
@@ -93,17 +101,26 @@ _KEYWORDS = {
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT = re.compile(r"[0-9]+")
+_SIMPLER = "split it into simpler guards (a derived field often says it in one name)"
 
 
 def _tokenize(src: str) -> list[_Tok]:
+    """The tokens of `src`; a problem (or a bound reached, limits.MAX_GUARD_*) ends the list as a
+    "bad" token that the parser reports when it gets there, so earlier problems come first."""
     toks: list[_Tok] = []
     i = 0
+    if len(src) > MAX_GUARD_CHARS:
+        return [_Tok("bad", "", f"the guard is {len(src):,} characters long; a guard may have at most "
+                     f"{MAX_GUARD_CHARS:,}", 1)]
     while i < len(src):
         ch = src[i]
         col = i + 1
         if ch.isspace():
             i += 1
             continue
+        if len(toks) >= MAX_GUARD_TOKENS:
+            return [*toks, _Tok("bad", ch, f"the guard has more than {MAX_GUARD_TOKENS} names, values and "
+                                f"operators; {_SIMPLER}", col)]
         if ch in "\"'":
             j, chars = i + 1, []
             while j < len(src) and src[j] != ch:
@@ -121,6 +138,9 @@ def _tokenize(src: str) -> list[_Tok]:
             if m.end() < len(src) and (src[m.end()].isalpha() or src[m.end()] in "._"):
                 raise ExpressionError("only whole numbers are allowed", col, ALLOWED)
             text = src[i:m.end()]
+            if len(m.group()) > MAX_DIGITS:
+                return [*toks, _Tok("bad", text, f"a number with {len(m.group()):,} digits; numbers in a guard "
+                                    f"have at most {MAX_DIGITS}", col)]
             toks.append(_Tok("int", text, int(text), col))
             i = m.end()
             continue
@@ -214,6 +234,13 @@ class _Parser:
     def __init__(self, src: str) -> None:
         self.toks = _tokenize(src)
         self.i = 0
+        self.depth = 0  # parentheses and `not`s open around the current token
+
+    def deeper(self, col: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_GUARD_DEPTH:
+            raise ExpressionError(f"the guard nests parentheses and `not` more than {MAX_GUARD_DEPTH} deep",
+                                  col, _SIMPLER)
 
     @property
     def tok(self) -> _Tok:
@@ -280,7 +307,10 @@ class _Parser:
     def parse_not(self) -> Node:
         if self.is_word("not"):
             col = self.advance().col
-            return Not(self.parse_not(), col)
+            self.deeper(col)
+            node = Not(self.parse_not(), col)
+            self.depth -= 1
+            return node
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -301,8 +331,10 @@ class _Parser:
         if tok.kind in ("string", "int"):
             node: Node = Literal(tok.value, tok.col)
         elif tok.kind == "op" and tok.text == "(":
+            self.deeper(tok.col)
             node = self.parse_or()
             self.expect_op(")", "to close the parenthesis")
+            self.depth -= 1
         elif tok.kind == "op" and tok.text == "[":
             node = self.parse_list(tok)
         elif tok.kind == "name":
@@ -320,6 +352,9 @@ class _Parser:
                 raise self._unexpected(self.tok)  # e.g. a comprehension: say that, not "literals only"
             if not isinstance(item, Literal):
                 raise ExpressionError("list items must be literals", item.col, ALLOWED)
+            if len(items) == MAX_GUARD_LIST:
+                raise ExpressionError(f"a list in a guard may hold at most {MAX_GUARD_LIST} items", item.col,
+                                      "compare with a field's allowed values instead of listing them all")
             items.append(item)
             if self.tok.kind == "op" and self.tok.text == ",":
                 self.advance()
