@@ -8,6 +8,7 @@ Each backend's run is one test (parametrized by backend only), so CI runs each e
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import random
 import time
 from datetime import date
@@ -75,6 +76,20 @@ def _worker(backend: str, location: str, worker: int, ready: Any, start: Any, re
     results.put((worker, shared_conflicts, own_conflicts))
 
 
+def _collect(results: Any, procs: list[Any], limit_s: float = 600) -> list[Any]:
+    """Each worker's report, as they come; stops early when every worker has exited (a worker that
+    failed puts nothing: its traceback is in the captured output, and the exit codes are checked)."""
+    reports: list[Any] = []
+    give_up = time.monotonic() + limit_s
+    while len(reports) < len(procs) and time.monotonic() < give_up:
+        try:
+            reports.append(results.get(timeout=1))
+        except queue.Empty:
+            if not any(proc.is_alive() for proc in procs) and results.empty():
+                break
+    return reports
+
+
 def _start(target: Any, args: tuple[Any, ...]) -> list[Any]:
     """Start WORKERS processes and let them go at once; returns what each put on the results queue.
 
@@ -89,13 +104,14 @@ def _start(target: Any, args: tuple[Any, ...]) -> list[Any]:
     try:
         assert sorted(ready.get(timeout=120) for _ in procs) == list(range(WORKERS))
         start.set()
-        reports = [results.get(timeout=600) for _ in procs]
+        reports = _collect(results, procs)
     finally:
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
-    assert [proc.exitcode for proc in procs] == [0] * WORKERS
+    assert [proc.exitcode for proc in procs] == [0] * WORKERS, "a worker failed: its traceback is above"
+    assert len(reports) == WORKERS
     return reports
 
 
