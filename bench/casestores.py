@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow.engine.cases import commands as actions
-from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.case import PSEUDONYM_KEY, Case
 from reviewflow.engine.cases.projection import deadline_rows
 from reviewflow.engine.definition.loader import default_registry, load_path
 from reviewflow.engine.store import open_store
@@ -71,7 +71,8 @@ def build(path: Path, cases: int, progress: bool = True) -> dict[str, Any]:
         for i in range(cases):
             events, rows, stage = templates[i % TEMPLATES]
             ref = f"LEEDS-{i:07d}"
-            store.open_case(ref, process.id, process.text_hash, f"Child {i}", events[0], stage="aware",
+            # The case row repeats the opening event's pseudonym: reads refuse a row that differs from its events.
+            store.open_case(ref, process.id, process.text_hash, events[0].data[PSEUDONYM_KEY], events[0], stage="aware",
                             partnership="leeds")
             store.append(ref, events[1:], expected_last_seq=1, stage=stage, closed=False,
                          deadlines=[replace(r, case_ref=ref) for r in rows])
