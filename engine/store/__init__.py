@@ -7,7 +7,7 @@
 - `protocol`: the `Store` interface and the contract of each method;
 - `chain`: the hash chain, the same for every backend; `types`: the rows a store takes and gives;
   `errors`: the refusals only a store makes;
-- `sqlite`, `sqlite_schema`, `sqlite_files`: the SQLite backend (a file: one officer, `--by` advisory);
+- `sqlite` and the `sqlite_*` modules beside it: the SQLite backend (a file: one officer, `--by` advisory);
 - `postgres`, `postgres_schema`: the PostgreSQL backend (a server: many people, each with a login, and
   the database decides which roles each may act as and which cases each may see).
 

@@ -2,7 +2,7 @@
 
 SQLite creates the database file (and its -wal and -shm files) with the process umask, and reports
 failures as numeric result codes; case records must be private and failures must say what to do.
-Plain Python, no `sqlite3` import: `reviewflow.engine.store.sqlite` hands its exceptions in.
+Plain Python, no `sqlite3` import: the `sqlite*` modules that use sqlite3 hand their exceptions in.
 """
 
 from __future__ import annotations
