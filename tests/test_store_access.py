@@ -198,7 +198,7 @@ def test_only_an_administrator_manages_memberships(leeds: Backend) -> None:
 
 def test_an_everyday_login_cannot_create_or_upgrade_the_store(pg_server: PgServer,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewflow.engine.store import postgres
+    from reviewflow.engine.store import postgres_migrate
 
     database = pg_server.fresh_database(template=False)
     try:
@@ -210,10 +210,11 @@ def test_an_everyday_login_cannot_create_or_upgrade_the_store(pg_server: PgServe
             owner.grant(JANE, "rag", "leeds")
         PostgresStore(pg_server.database_url(database, JANE)).close()
         # A newer reviewflow: the store is behind, and only an upgrade by the owner moves it on.
-        latest = postgres.SCHEMA_VERSION
-        newer = (*postgres.MIGRATIONS, (latest + 1, "a comment", ("COMMENT ON TABLE reviewflow.cases IS 'cases'",)))
-        monkeypatch.setattr(postgres, "MIGRATIONS", newer)
-        monkeypatch.setattr(postgres, "SCHEMA_VERSION", latest + 1)
+        latest = postgres_migrate.SCHEMA_VERSION
+        newer = (*postgres_migrate.MIGRATIONS,
+                 (latest + 1, "a comment", ("COMMENT ON TABLE reviewflow.cases IS 'cases'",)))
+        monkeypatch.setattr(postgres_migrate, "MIGRATIONS", newer)
+        monkeypatch.setattr(postgres_migrate, "SCHEMA_VERSION", latest + 1)
         for login in (JANE, None):
             with pytest.raises(StoreError, match=f"has schema version {latest}; this reviewflow needs "
                                                  f"{latest + 1}") as info:

@@ -310,7 +310,7 @@ def test_existing_postgres_cases_get_ledger_entries_in_the_order_they_were_last_
         pg_server: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """Migration 2 on a store of schema 1: one entry per case for its head and rows, ordered by the id of
     each case's last event (SQLite's migration 3 does the same: tests/test_store.py)."""
-    from reviewflow.engine.store import postgres
+    from reviewflow.engine.store import postgres_migrate
     from reviewflow.engine.store.chain import GENESIS_HASH
     from reviewflow.engine.store.postgres import PostgresStore
 
@@ -319,8 +319,8 @@ def test_existing_postgres_cases_get_ledger_entries_in_the_order_they_were_last_
     try:
         url = server.database_url(database)  # type: ignore[attr-defined]
         with monkeypatch.context() as patch:
-            patch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:1])
-            patch.setattr(postgres, "SCHEMA_VERSION", 1)
+            patch.setattr(postgres_migrate, "MIGRATIONS", postgres_migrate.MIGRATIONS[:1])
+            patch.setattr(postgres_migrate, "SCHEMA_VERSION", 1)
             PostgresStore(url).close()
         with server.connect(database) as conn:  # type: ignore[attr-defined]
             conn.execute("SET session_replication_role = replica")

@@ -20,7 +20,7 @@ head leaves an entry naming the removed event. Whoever can rewrite the whole led
 that, and the same copy exposes the last entries being cut off together with what they recorded.
 
 Plain Python, the same for every backend: the PostgreSQL write functions build the same texts in the
-database (`postgres_schema`), and the tests check the two agree.
+database (`postgres_schema_ledger`), and the tests check the two agree.
 """
 
 from __future__ import annotations
