@@ -18,21 +18,21 @@ creates. On PostgreSQL the partnership decides who may see the case and act in i
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.calendar.rules import CalendarLike
-from reviewflow.engine.cases import definitions
-from reviewflow.engine.cases.allowed import allowed_actions
-from reviewflow.engine.cases.case import CORRECTED_DATE_KEY, Case
-from reviewflow.engine.cases.checks import DatePolicy
-from reviewflow.engine.cases.deadlines import calendar_for_process
-from reviewflow.engine.cases.definitions import process_file_of  # re-exported
-from reviewflow.engine.cases.projection import deadline_rows, due_soon_of, due_status
+from reviewflow.engine.cases import checks, definitions
+from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.checks import DatePolicy, check_partnership
+from reviewflow.engine.cases.definitions import partnership_of
+from reviewflow.engine.cases.projection import (  # row_differences: engine.integrity imports it from here
+    deadline_rows,
+    row_differences,
+    with_status,
+)
 from reviewflow.engine.cases.summary import summarize
 from reviewflow.engine.cases.views import (  # re-exported: what readers of the service import from it
     CaseHistory,
@@ -68,19 +68,6 @@ RETRIES = 40
 BACKOFF_FIRST_S = 0.002
 BACKOFF_MAX_S = 0.25
 Progress = Callable[[int, int], None]  # (done, total): long work reports through this, never prints
-PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-
-
-def partnership_of(definition_file: Path) -> str:
-    """The partnership a definition's cases belong to by default: the folder the file is in."""
-    return re.sub(r"[^a-z0-9_.-]+", "-", definition_file.resolve().parent.name.lower()).strip("-.") or "default"
-
-
-def check_partnership(key: str) -> str:
-    if not PARTNERSHIP_KEY.match(key):
-        raise RefusedError(f'"{key}" is not a partnership key',
-                           hint="a partnership key is lower-case letters, digits, '-', '_' or '.', e.g. leeds")
-    return key
 
 
 class CaseService:
@@ -134,14 +121,7 @@ class CaseService:
         """The exact definition a case was opened with, rebuilt from the stored texts."""
         found = self._processes.get(definition_hash)
         if found is None:
-            row = self.store.definition(definition_hash)
-            found = definitions.from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
-            if found.text_hash != definition_hash or found.id != row.process_id:
-                # The texts are what every deadline is worked out from: an edited text must never be run.
-                raise IntegrityError(f"the stored definition {definition_hash} ({row.process_id}) does not match "
-                                     "its hash: its text was changed after it was stored",
-                                     hint="run `reviewflow verify` for every problem; restore the store from a "
-                                          "backup (`reviewflow db restore`)")
+            found = definitions.from_stored(definition_hash, self.store.definition(definition_hash))
             self._processes[definition_hash] = found
         return found
 
@@ -278,31 +258,13 @@ class CaseService:
         return list(self.iter_due(as_of, within, role))
 
     def iter_due(self, as_of: date, within: int | None = None, role: str | None = None) -> Iterator[DeadlineRow]:
-        """`due` one row at a time, in the index's order (each row comes with its case's definition hash).
-
-        A status depends only on the row's due date, its stored status and its deadline's due-soon days
-        (`projection.due_status`), so it is worked out once per such triple, not once per row."""
+        """`due` one row at a time, in the index's order (each row comes with its case's definition hash)."""
         if role is not None:
             self._check_role(role)
         if within is not None:
             within = min(within, (date.max - as_of).days)  # "within N days" never runs past the last date
-        soon: dict[tuple[str, str], tuple[Process, CalendarLike, int]] = {}
-        statuses: dict[tuple[date, str, int, int], str] = {}
-        for row, definition_hash in self.store.iter_due(as_of, within_days=within, owner=role):
-            if row.due is None or definition_hash is None:
-                yield row
-                continue
-            rule = soon.get((definition_hash, row.deadline_id))
-            if rule is None:
-                process = self.process_for(definition_hash)
-                calendar = self._calendar or calendar_for_process(process)
-                rule = soon[(definition_hash, row.deadline_id)] = (process, calendar, due_soon_of(process, row))
-            key = (row.due, row.status, rule[2], id(rule[1]))
-            status = statuses.get(key)
-            if status is None:
-                status = statuses[key] = due_status(row, rule[0], rule[1], as_of).status
-            yield DeadlineRow(row.case_ref, row.deadline_id, row.title, row.due, row.window_start, row.weight,
-                              status, row.owner, row.escalate_to, row.citation)
+        yield from with_status(self.store.iter_due(as_of, within_days=within, owner=role), as_of,
+                               self.process_for, self._calendar)
 
     def _check_role(self, role: str) -> None:
         roles = {r for h in self.store.definition_hashes() for r in self.process_for(h).roles}
@@ -334,7 +296,8 @@ class CaseService:
                                "open a case of one of its processes: " + ", ".join(process.member_processes))
         why = _actions().effective_refusal(process, at)
         if why is not None:
-            raise RefusedError(why, self._in_force_hint(process, at))
+            raise RefusedError(why, definitions.in_force_hint(self.registry, process, at,
+                                                              lambda key: self.current(key).process))
         self.check_vocabulary(process, fields)
         if partnership is None:
             path = self.registry.path_for(process_id)
@@ -353,36 +316,16 @@ class CaseService:
         self._keep(ref, 1, opened)
         return _report_write(opened, today)
 
-    def _in_force_hint(self, process: Process, at: date) -> str:
-        """The definitions in force on `at` that could take the case instead: the dated editions that
-        extend nothing (the national bases, a legacy definition), and the same partnership's definitions."""
-        found = []
-        for process_id in self.registry.ids():
-            if process_id == process.id:
-                continue
-            try:
-                other = self.current(process_id).process
-            except (NotFoundError, DefinitionError):
-                continue
-            if other is None or other.kind != process.kind or not other.in_force(at):
-                continue
-            edition = other.extends is None and (other.effective_from or other.effective_to) is not None
-            if edition or (other.partnership and other.partnership == process.partnership):
-                found.append(other.id)
-        if not found:
-            return f"no definition on the search path is in force on {at.isoformat()}"
-        return f"in force on {at.isoformat()}: {', '.join(sorted(found))}"
-
     def _command(self, ref: str, as_of: date, make: Callable[[Case], Event]) -> WriteReport:
         wait = BACKOFF_FIRST_S
         for attempt in range(RETRIES):
             case, row = self.case(ref)
             try:
                 event = make(case)
-                self.dates.check(case.last_at, _dates_typed(event, as_of), "the case's last event")
+                self.dates.check(case.last_at, checks.dates_typed(event, as_of), "the case's last event")
                 after = case.apply(event)
             except RefusedError as exc:
-                _list_allowed(exc, case, as_of)
+                checks.list_allowed(exc, case, as_of)
                 raise
             try:
                 self.store.append(ref, [event], expected_last_seq=row.last_seq, stage=after.stage,
@@ -399,18 +342,7 @@ class CaseService:
 
     def check_vocabulary(self, process: Process, data: Mapping[str, Any]) -> None:
         """Refuse a list field's members that are not themes of its partnership vocabulary (as it is now)."""
-        for key, value in data.items():
-            field = process.fields.get(key)
-            if field is None or field.vocabulary is None or not isinstance(value, list | tuple):
-                continue
-            themes = self.vocabulary(field.vocabulary)
-            unknown = [str(v) for v in value if str(v) not in themes]
-            if unknown:
-                hint = did_you_mean(unknown[0], themes) or ""
-                raise RefusedError(f'field "{key}": {", ".join(unknown)} '
-                                   f'{"is not a theme" if len(unknown) == 1 else "are not themes"} of '
-                                   f'"{field.vocabulary}"',
-                                   (hint + " " if hint else "") + f"The themes are: {', '.join(themes)}")
+        checks.check_vocabulary(process, data, self.vocabulary)
 
     def vocabulary(self, partnership_id: str) -> list[str]:
         """The theme ids of a partnership definition, from its file as it is now."""
@@ -493,36 +425,7 @@ def _report_write(case: Case, as_of: date) -> WriteReport:
     return report_write(case, as_of)
 
 
-def _dates_typed(event: Event, as_of: date) -> list[tuple[str, date]]:
-    """The dates a write names, by the option that gave each: what the date horizon checks."""
-    dates = [("--at", event.at), ("--as-of", as_of)]
-    for key, option in (("to", "--to"), (CORRECTED_DATE_KEY, "--at-date")):
-        value = event.data.get(key)
-        if isinstance(value, str):
-            dates.append((option, date.fromisoformat(value)))
-    return dates
-
-
-def row_differences(row: CaseRow, case: Case) -> list[str]:
-    """How a case row differs from the fold of its events, field by field (what `cases` prints)."""
-    found = []
-    opening = case.events[0] if case.events else None
-    expected = {"process": (row.process_id, case.process.id), "stage": (row.stage, case.stage),
-                "closed": (row.closed, case.is_closed), "pseudonym": (row.pseudonym, case.pseudonym),
-                "opened": (row.opened_at, opening.at if opening else None)}
-    for name, (stored, folded) in expected.items():
-        if stored != folded:
-            found.append(f"{name} is stored as {stored!r} but its events give {folded!r}")
-    return found
-
-
 def _last_date(case: Case) -> date:
     assert case.last_at is not None  # a stored case always has its opening event
     return case.last_at
 
-
-def _list_allowed(refusal: RefusedError, case: Case, as_of: date) -> None:
-    """Give a refusal the case's allowed actions, for the grouped list a reader sees."""
-    found = allowed_actions(case, as_of)
-    refusal.allowed = refusal.allowed or [str(a) for a in found]
-    refusal.actions = refusal.actions or [a.to_dict() for a in found]

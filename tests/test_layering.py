@@ -45,7 +45,8 @@ TOP_MODULES = {"reviewflow.engine.errors", "reviewflow.engine.paths", "reviewflo
                "reviewflow.engine.dates", "reviewflow.engine.output", "reviewflow.engine.values"}
 
 THIRD_PARTY_HOMES: dict[str, tuple[str, ...]] = {
-    "yaml": ("engine/definition/yamlio.py",),
+    "yaml": ("engine/definition/yamlio.py", "engine/definition/yamlsyntax.py",
+             "engine/definition/yamlconstruct.py"),
     "jsonschema": ("engine/definition/schema.py",),
     "jsonschema_rs": ("engine/definition/schema.py",),
     "transitions": ("engine/cases/machine.py",),

@@ -273,8 +273,8 @@ def test_the_bad_character_class_is_the_complement_of_what_yaml_reads() -> None:
     """`_BAD_CHAR` lists the complement's ranges (fast to compile); it must be exactly the old class."""
     import re
 
-    from reviewflow.engine.definition import yamlio
+    from reviewflow.engine.definition import yamltext
 
     allowed = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
     every = "".join(map(chr, range(0x110000)))
-    assert yamlio._BAD_CHAR.findall(every) == allowed.findall(every)
+    assert yamltext._BAD_CHAR.findall(every) == allowed.findall(every)

@@ -1,16 +1,20 @@
-"""Checks shared by the case commands: roles, event data against field types, dates, refusals."""
+"""Checks shared by the case commands: roles, event data against field types and vocabularies, dates,
+refusals."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.cases.allowed import allowed_actions
+from reviewflow.engine.cases.case import CORRECTED_DATE_KEY
 from reviewflow.engine.dates import iso_date_or_none
 from reviewflow.engine.definition.model import Field, Process
 from reviewflow.engine.errors import RefusedError, did_you_mean
+from reviewflow.engine.events import Event
 from reviewflow.engine.limits import MAX_DIGITS
 
 if TYPE_CHECKING:
@@ -18,6 +22,7 @@ if TYPE_CHECKING:
 
 AllowedFn = Callable[[], list[str]]
 DEFAULT_DATE_HORIZON_DAYS = 365
+PARTNERSHIP_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 # Data an event carries by its kind, not by a definition field: a planned event's date, and what a
 # publication event records (docs/language.md, events `planned` and `publication`).
@@ -52,6 +57,13 @@ def refuse(case: Case | None, message: str, hint: str | None, as_of: date | None
     if hint is None and allowed:
         hint = "allowed now: " + "; ".join(allowed)
     return RefusedError(message, hint, allowed)
+
+
+def list_allowed(refusal: RefusedError, case: Case, as_of: date) -> None:
+    """Give a refusal the case's allowed actions, for the grouped list a reader sees."""
+    found = allowed_actions(case, as_of)
+    refusal.allowed = refusal.allowed or [str(a) for a in found]
+    refusal.actions = refusal.actions or [a.to_dict() for a in found]
 
 
 def check_dates(case: Case, at: date, as_of: date) -> None:
@@ -106,6 +118,23 @@ class DatePolicy:
                     f"than the date horizon of {self.horizon_days:,} days",
                     "check the year; if the date is right, repeat the command with --confirm-date "
                     "(the horizon is --date-horizon N or $REVIEWFLOW_DATE_HORIZON)")
+
+
+def dates_typed(event: Event, as_of: date) -> list[tuple[str, date]]:
+    """The dates a write names, by the option that gave each: what the date horizon checks."""
+    dates = [("--at", event.at), ("--as-of", as_of)]
+    for key, option in (("to", "--to"), (CORRECTED_DATE_KEY, "--at-date")):
+        value = event.data.get(key)
+        if isinstance(value, str):
+            dates.append((option, date.fromisoformat(value)))
+    return dates
+
+
+def check_partnership(key: str) -> str:
+    if not PARTNERSHIP_KEY.match(key):
+        raise RefusedError(f'"{key}" is not a partnership key',
+                           hint="a partnership key is lower-case letters, digits, '-', '_' or '.', e.g. leeds")
+    return key
 
 
 def check_role(process: Process, by: str, may: Sequence[str], doing: str,
@@ -181,3 +210,20 @@ def check_data(process: Process, data: Mapping[str, Any], allowed: Collection[st
         carry = ", ".join(allowed) or "no data"
         raise RefusedError("; ".join(problems), f"{what} carries: {carry}", allowed_now() if allowed_now else [])
     return clean
+
+
+def check_vocabulary(process: Process, data: Mapping[str, Any], themes_of: Callable[[str], list[str]]) -> None:
+    """Refuse a list field's members that are not themes of its partnership vocabulary (`themes_of`: the
+    theme ids of a partnership definition)."""
+    for key, value in data.items():
+        field = process.fields.get(key)
+        if field is None or field.vocabulary is None or not isinstance(value, list | tuple):
+            continue
+        themes = themes_of(field.vocabulary)
+        unknown = [str(v) for v in value if str(v) not in themes]
+        if unknown:
+            hint = did_you_mean(unknown[0], themes) or ""
+            raise RefusedError(f'field "{key}": {", ".join(unknown)} '
+                               f'{"is not a theme" if len(unknown) == 1 else "are not themes"} of '
+                               f'"{field.vocabulary}"',
+                               (hint + " " if hint else "") + f"The themes are: {', '.join(themes)}")

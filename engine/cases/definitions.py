@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,11 @@ from reviewflow.engine.cases import machine
 from reviewflow.engine.definition import compiled
 from reviewflow.engine.definition.model import Process
 from reviewflow.engine.definition.registry import Registry, definition_hash, display_name
-from reviewflow.engine.errors import DefinitionError, NotFoundError, did_you_mean
+from reviewflow.engine.errors import DefinitionError, IntegrityError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.loader import LoadResult
+    from reviewflow.engine.store.types import DefinitionRow
 
 _TOP_ID = re.compile(r"""^id:[ \t]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
 _memory: dict[str, Process] = {}
@@ -78,6 +80,19 @@ def from_bundle(bundle: Mapping[str, str], process_file: str) -> Process:
     return process
 
 
+def from_stored(definition_hash: str, row: DefinitionRow) -> Process:
+    """The exact definition a case was opened with, rebuilt from the stored texts (`row`, stored under
+    `definition_hash`)."""
+    found = from_bundle(row.bundle, process_file_of(row.bundle, row.process_id))
+    if found.text_hash != definition_hash or found.id != row.process_id:
+        # The texts are what every deadline is worked out from: an edited text must never be run.
+        raise IntegrityError(f"the stored definition {definition_hash} ({row.process_id}) does not match "
+                             "its hash: its text was changed after it was stored",
+                             hint="run `reviewflow verify` for every problem; restore the store from a "
+                                  "backup (`reviewflow db restore`)")
+    return found
+
+
 def newer(registry: Registry, process_id: str, definition_hash_now: str,
           current: Callable[[], LoadResult]) -> Process | None:
     """The definition of `process_id` on the search path now when its texts differ from those hashed
@@ -104,6 +119,33 @@ def newer(registry: Registry, process_id: str, definition_hash_now: str,
         remember(now[0], now[1], result.process)
     process = result.process
     return process if process is not None and process.text_hash != definition_hash_now else None
+
+
+def in_force_hint(registry: Registry, process: Process, at: date, current: Callable[[str], Process | None]) -> str:
+    """The definitions in force on `at` that could take the case instead: the dated editions that
+    extend nothing (the national bases, a legacy definition), and the same partnership's definitions.
+    `current`: a definition as it is in the files now (raising NotFoundError / DefinitionError)."""
+    found = []
+    for process_id in registry.ids():
+        if process_id == process.id:
+            continue
+        try:
+            other = current(process_id)
+        except (NotFoundError, DefinitionError):
+            continue
+        if other is None or other.kind != process.kind or not other.in_force(at):
+            continue
+        edition = other.extends is None and (other.effective_from or other.effective_to) is not None
+        if edition or (other.partnership and other.partnership == process.partnership):
+            found.append(other.id)
+    if not found:
+        return f"no definition on the search path is in force on {at.isoformat()}"
+    return f"in force on {at.isoformat()}: {', '.join(sorted(found))}"
+
+
+def partnership_of(definition_file: Path) -> str:
+    """The partnership a definition's cases belong to by default: the folder the file is in."""
+    return re.sub(r"[^a-z0-9_.-]+", "-", definition_file.resolve().parent.name.lower()).strip("-.") or "default"
 
 
 def process_file_of(bundle: Mapping[str, str], process_id: str) -> str:

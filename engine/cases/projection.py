@@ -1,18 +1,26 @@
 """The open-deadline projection of a case: what `reviewflow due` lists without replaying any case.
 
-Written in the same transaction as the case's events (`CaseService`), read by `CaseService.due`.
+Written in the same transaction as the case's events (`CaseService`), read by `CaseService.due`. The case
+row written with it is checked against the fold by `row_differences`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 
 from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases.case import Case
-from reviewflow.engine.cases.deadlines import DEFAULT_DUE_SOON, OPEN_STATUSES, due_soon_days, open_status
+from reviewflow.engine.cases.deadlines import (
+    DEFAULT_DUE_SOON,
+    OPEN_STATUSES,
+    calendar_for_process,
+    due_soon_days,
+    open_status,
+)
 from reviewflow.engine.definition.model import Process
-from reviewflow.engine.store.types import DeadlineRow
+from reviewflow.engine.store.types import CaseRow, DeadlineRow
 
 HOLD_ROW = "hold:"  # deadline_id prefix of a hold's review row in the projection
 TASK_WEIGHT, HOLD_WEIGHT = "task", "hold"
@@ -65,3 +73,42 @@ def due_soon_of(process: Process, row: DeadlineRow) -> int:
     """The working days before its date that a row counts as due soon (its deadline's largest reminder)."""
     deadline = process.deadlines.get(row.deadline_id)
     return due_soon_days(deadline) if deadline is not None else DEFAULT_DUE_SOON
+
+
+def with_status(rows: Iterable[tuple[DeadlineRow, str | None]], as_of: date,
+                process_for: Callable[[str], Process], calendar: CalendarLike | None) -> Iterator[DeadlineRow]:
+    """The due index's rows (each with its case's definition hash) with their status on `as_of`, by
+    `due_status`; `calendar` None: each definition's own.
+
+    A status depends only on the row's due date, its stored status and its deadline's due-soon days
+    (`due_status`), so it is worked out once per such triple, not once per row."""
+    soon: dict[tuple[str, str], tuple[Process, CalendarLike, int]] = {}
+    statuses: dict[tuple[date, str, int, int], str] = {}
+    for row, definition_hash in rows:
+        if row.due is None or definition_hash is None:
+            yield row
+            continue
+        rule = soon.get((definition_hash, row.deadline_id))
+        if rule is None:
+            process = process_for(definition_hash)
+            own = calendar or calendar_for_process(process)
+            rule = soon[(definition_hash, row.deadline_id)] = (process, own, due_soon_of(process, row))
+        key = (row.due, row.status, rule[2], id(rule[1]))
+        status = statuses.get(key)
+        if status is None:
+            status = statuses[key] = due_status(row, rule[0], rule[1], as_of).status
+        yield DeadlineRow(row.case_ref, row.deadline_id, row.title, row.due, row.window_start, row.weight,
+                          status, row.owner, row.escalate_to, row.citation)
+
+
+def row_differences(row: CaseRow, case: Case) -> list[str]:
+    """How a case row differs from the fold of its events, field by field (what `cases` prints)."""
+    found = []
+    opening = case.events[0] if case.events else None
+    expected = {"process": (row.process_id, case.process.id), "stage": (row.stage, case.stage),
+                "closed": (row.closed, case.is_closed), "pseudonym": (row.pseudonym, case.pseudonym),
+                "opened": (row.opened_at, opening.at if opening else None)}
+    for name, (stored, folded) in expected.items():
+        if stored != folded:
+            found.append(f"{name} is stored as {stored!r} but its events give {folded!r}")
+    return found
