@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +30,12 @@ def test_the_generated_sections_are_current() -> None:
     result = subprocess.run([sys.executable, "scripts/gen_lint_docs.py", "--check"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_owners_named_in_the_families_table_exist() -> None:
+    """The table of code families names the modules that own each family: they must still be there."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("| Family | Concern | Owner |"):text.index("## Loading and structure codes")]
+    named = re.findall(r"engine/[\w/]+\.py", table)
+    assert named, "the families table names no module"
+    assert [path for path in named if not (ROOT / path).is_file()] == []

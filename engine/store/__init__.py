@@ -8,7 +8,8 @@
 - `chain`: the hash chain, the same for every backend; `types`: the rows a store takes and gives;
   `errors`: the refusals only a store makes;
 - `sqlite` and the `sqlite_*` modules beside it: the SQLite backend (a file: one officer, `--by` advisory);
-- `postgres`, `postgres_schema`: the PostgreSQL backend (a server: many people, each with a login, and
+- `postgres` and the `postgres_*` modules beside it (`postgres_schema*`: its tables, functions and
+  migrations): the PostgreSQL backend (a server: many people, each with a login, and
   the database decides which roles each may act as and which cases each may see).
 
 Importing this package stays cheap (no database library): start-up paths such as `reviewflow --help`

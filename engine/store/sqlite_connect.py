@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 
 from reviewflow.engine.errors import StoreError
 from reviewflow.engine.store.sqlite_files import (
@@ -85,7 +86,7 @@ def connect(path: str, busy_timeout_ms: int, create: bool = True) -> sqlite3.Con
             if found != ["ok"]:
                 raise StoreError(f"the store at {path} is damaged: {'; '.join(found[:3])}",
                                  hint=_RESTORE.format(path=path))
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _journal_mode_wal(conn, busy_timeout_ms)
         if not memory and str(mode).lower() != "wal":
             raise StoreError(f"the store at {path} cannot use WAL journal mode (got {mode!r})",
                              hint="keep the store on a local file system, not a network share")
@@ -101,3 +102,19 @@ def connect(path: str, busy_timeout_ms: int, create: bool = True) -> sqlite3.Con
         conn.close()
         raise
     return conn
+
+
+def _journal_mode_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> str:
+    """`PRAGMA journal_mode = WAL`, retried while another connection holds the file: SQLite answers a
+    journal-mode switch that meets a lock with SQLITE_BUSY at once, without calling the busy handler,
+    which processes racing to create one store hit (tests/test_store_concurrency.py)."""
+    give_up = time.monotonic() + busy_timeout_ms / 1000
+    wait = 0.002
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= give_up:
+                raise
+        time.sleep(wait)
+        wait = min(wait * 2, 0.1)
