@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import click
+from reviewflow import __version__
 from reviewflow.commands.errors import exit_code_for
 from reviewflow.commands.workspace import describe_search_path, processes_option
 
@@ -89,7 +90,7 @@ def _printable(usage: click.ClickException) -> click.ClickException:
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
 @processes_option
-@click.version_option(package_name="reviewflow", prog_name="reviewflow")
+@click.version_option(version=__version__, prog_name="reviewflow")
 def cli(debug: bool) -> None:
     """Run safeguarding case reviews from declarative YAML process definitions.
 

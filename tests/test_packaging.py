@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -77,3 +78,12 @@ def test_the_sdist_carries_everything_the_tests_need(tmp_path: Path) -> None:
         pytest.skip("not a git checkout")
     missing = sorted(t for t in tracked - shipped if (ROOT / t).exists() and not t.startswith(".github/"))
     assert not missing, f"MANIFEST.in leaves out: {missing[:20]}"
+
+
+def test_the_version_printed_is_the_distribution_s(installed: Installed, tmp_path: Path) -> None:
+    """`reviewflow --version` reads reviewflow.__version__ (cheap); it must be what the wheel says it is."""
+    metadata = installed.run("python", "-c", "import importlib.metadata as m; print(m.version('reviewflow'))",
+                             cwd=tmp_path, check=True).stdout.strip()
+    printed = installed.run("reviewflow", "--version", cwd=tmp_path, check=True).stdout.strip()
+    assert printed == f"reviewflow, version {metadata}"
+    assert metadata == tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
