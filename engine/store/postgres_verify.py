@@ -7,12 +7,12 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from reviewflow.engine.store.ledger import EMPTY_HEAD, check_case_ledger, check_ledger_links
+from reviewflow.engine.store.ledger import EMPTY_HEAD, check_ledger_links
 from reviewflow.engine.store.postgres_reads import PostgresReads
 from reviewflow.engine.store.postgres_rows import case_row, ledger_entry
 from reviewflow.engine.store.postgres_schema import CASE_COLUMNS, EVENT_COLUMNS, LEDGER_COLUMNS, SCHEMA
-from reviewflow.engine.store.readchain import verify_rows
 from reviewflow.engine.store.types import ChainProblem, LedgerEntry, LedgerHead
+from reviewflow.engine.store.verifying import check_case, check_leftovers
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,24 +45,10 @@ class PostgresVerify(PostgresReads):
                                "ORDER BY case_ref, seq", params)
                 for case_ref, group in groupby(cursor, key=lambda r: str(r[0])):
                     seen.add(case_ref)
-                    links = [r[1:] for r in group]
-                    row = cases.get(case_ref)
-                    if row is None:
-                        problems.append(ChainProblem(case_ref, 0, "events are stored for a case with no case row"))
-                    problems.extend(verify_rows(case_ref, links, None if row is None else row.last_seq))
-                    problems.extend(check_case_ledger(case_ref, row, {int(r[0]): str(r[3]) for r in links},
-                                                      deadlines.get(case_ref, []), entries.pop(case_ref, [])))
+                    problems += check_case(case_ref, [r[1:] for r in group], cases.get(case_ref), deadlines, entries)
         if one and not seen and not cases and not entries:
             self._unknown_case(ref)  # type: ignore[arg-type]
-        for missing in sorted(set(cases) - seen):
-            row = cases[missing]
-            problems.append(ChainProblem(missing, row.last_seq, "the case row exists but no events are stored"))
-            problems.extend(check_case_ledger(missing, row, {}, deadlines.get(missing, []), entries.pop(missing, [])))
-        for gone in sorted(entries):
-            problems.extend(check_case_ledger(gone, None, {}, [], entries[gone]))
-        for orphan in sorted(set(deadlines) - set(cases)):
-            problems.append(ChainProblem(orphan, 0, "deadline rows are stored for a case with no case row",
-                                         "projection"))
+        problems += check_leftovers(cases, seen, deadlines, entries)
         return sorted(problems, key=lambda p: (p.ref, p.seq))
 
     @staticmethod
