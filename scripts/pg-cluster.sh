@@ -32,7 +32,8 @@ bindir() {
 # Run a server binary as the cluster's owner: ourselves, or `postgres` when we are root.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: the caller's folder may be one `postgres` cannot enter (psql would say so on every stop).
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
