@@ -7,19 +7,17 @@ Lists are streamed through a server-side cursor in one snapshot, a batch at a ti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, did_you_mean
-from reviewflow.engine.events import Event
-from reviewflow.engine.store.ledger import check_head, read_problem
+from reviewflow.engine.store.ledger import read_problem
 from reviewflow.engine.store.postgres_connection import PostgresConnection
 from reviewflow.engine.store.postgres_rows import case_row, deadline_row, ledger_entry
 from reviewflow.engine.store.postgres_schema import CASE_COLUMNS, DEADLINE_COLUMNS, LEDGER_COLUMNS, SCHEMA
-from reviewflow.engine.store.readchain import read_events
+from reviewflow.engine.store.readchain import stored_events
 from reviewflow.engine.store.types import CaseRow, DeadlineRow, LedgerEntry, StoredEvent
 
 if TYPE_CHECKING:
@@ -89,18 +87,7 @@ class PostgresReads(PostgresConnection):
         if not rows:
             self._unknown_case(ref)
         links = [r[1:] for r in rows if r[1] is not None]
-        if check:  # decoded once, its chain checked in the same pass; then its head against the ledger
-            events = read_events(ref, links, int(rows[0][0]))
-            problems = check_head(ref, links, entry)
-            if problems:
-                raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}", hint=_RESTORE_HINT)
-            return events
-        try:
-            return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
-                    for seq, payload, prev, digest, by in links]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # only reachable with check=False
-            raise IntegrityError(f"the record of case {ref} holds an unreadable event",
-                                 hint="run `verify` to see which one") from exc
+        return stored_events(ref, links, int(rows[0][0]), entry, check, _RESTORE_HINT)
 
     def cases(self, process_id: str | None = None, open_only: bool = False, *, check: bool = True) -> list[CaseRow]:
         return list(self.iter_cases(process_id, open_only, check=check))

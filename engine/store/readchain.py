@@ -27,7 +27,8 @@ from collections.abc import Iterable, Sequence
 from reviewflow.engine.errors import IntegrityError
 from reviewflow.engine.events import Event
 from reviewflow.engine.store.chain import GENESIS_HASH, check_chain
-from reviewflow.engine.store.types import ChainProblem, StoredEvent
+from reviewflow.engine.store.ledger import check_head
+from reviewflow.engine.store.types import ChainProblem, LedgerEntry, StoredEvent
 
 Row = Sequence[object]  # (seq, payload, prev_hash, hash, recorded_by), as the stores select them
 _count = 0
@@ -103,3 +104,22 @@ def verify_rows(ref: str, rows: Iterable[Row], last_seq: int | None, *, with_ref
     if last_seq is not None and last_seq != seen:
         return check_chain(ref, [r[1:] for r in listed] if with_ref else listed, last_seq)
     return []
+
+
+def stored_events(ref: str, rows: Sequence[Row], last_seq: int, entry: LedgerEntry | None, check: bool,
+                  restore_hint: str) -> list[StoredEvent]:
+    """A case's events as a store hands them out: with `check`, its chain verified while decoding and its
+    head against its last ledger entry (`entry`); without, only decoded (forensics). Every backend reads
+    its rows its own way and ends here; `restore_hint` says how that backend is restored."""
+    if check:
+        events = read_events(ref, rows, last_seq)
+        problems = check_head(ref, rows, entry)
+        if problems:
+            raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}", hint=restore_hint)
+        return events
+    try:
+        return [StoredEvent(Event.from_json_dict(json.loads(str(payload)), seq=int(str(seq))), str(digest),
+                            str(prev), None if by is None else str(by)) for seq, payload, prev, digest, by in rows]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IntegrityError(f"the record of case {ref} holds an unreadable event",
+                             hint="run `verify` to see which one") from exc

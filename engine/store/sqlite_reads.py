@@ -9,7 +9,6 @@ its chain and that entry.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -17,9 +16,8 @@ from datetime import date, timedelta
 from itertools import islice
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, did_you_mean
-from reviewflow.engine.events import Event
-from reviewflow.engine.store.ledger import check_head, read_problem
-from reviewflow.engine.store.readchain import read_events
+from reviewflow.engine.store.ledger import read_problem
+from reviewflow.engine.store.readchain import stored_events
 from reviewflow.engine.store.sqlite_rows import case_row, deadline_row, ledger_entry, with_hash
 from reviewflow.engine.store.sqlite_schema import (
     CASE_COLUMNS,
@@ -110,20 +108,9 @@ def events(read: AbstractContextManager[sqlite3.Connection], ref: str, check: bo
         rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_ref = ? "
                             "ORDER BY seq", (ref,)).fetchall()
         entry = last_entries(conn, [ref]).get(ref) if check else None
-    if check:  # decoded once, its chain checked in the same pass; then its head against the ledger
-        decoded = read_events(ref, rows, int(head[0]))
-        problems = check_head(ref, rows, entry)
-        if problems:
-            raise IntegrityError(f"the record of case {ref} does not verify: {problems[0]}",
-                                 hint="run `reviewflow verify` for every problem; restore the store from a "
-                                      "backup (`reviewflow db restore`)")
-        return decoded
-    try:
-        return [StoredEvent(Event.from_json_dict(json.loads(payload), seq=seq), digest, prev, by)
-                for seq, payload, prev, digest, by in rows]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # only reachable with check=False
-        raise IntegrityError(f"the record of case {ref} holds an unreadable event",
-                             hint="run `verify` to see which one") from exc
+    return stored_events(ref, rows, int(head[0]), entry, check,
+                         "run `reviewflow verify` for every problem; restore the store from a backup "
+                         "(`reviewflow db restore`)")
 
 
 def iter_cases(read: AbstractContextManager[sqlite3.Connection], process_id: str | None, open_only: bool,
