@@ -282,11 +282,18 @@ def test_due_queries_use_an_index_without_a_sort(db_path: Path, owner: str | Non
     store.due(date(2024, 3, 1), within_days=within, owner=owner)
     conn.set_trace_callback(None)
     selects = [sql for sql in issued if sql.lstrip().upper().startswith("SELECT")]
-    assert selects
-    for sql in selects:
+    rows = [sql for sql in selects if sql.startswith("SELECT case_ref")]
+    passes = [sql for sql in selects if sql.startswith("SELECT c.ref, c.definition_hash")]
+    assert rows and len(passes) == 1
+    for sql in rows:
         plan = " ".join(str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
         assert "INDEX open_deadlines_by_" in plan, plan
         assert "TEMP B-TREE" not in plan and "SCAN" not in plan, plan
+    # The one pass over the cases that checks them: in key order, each case's rows found by its key.
+    plan = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + passes[0])]
+    assert plan[0] == "SCAN c USING INDEX sqlite_autoindex_cases_1", plan
+    assert "SEARCH d USING PRIMARY KEY (case_ref=?)" in plan and not any("TEMP B-TREE" in p for p in plan), plan
+    assert [p for p in plan if p.startswith("SCAN")] == [plan[0], "SCAN (subquery-1)"], plan
     store.close()
 
 

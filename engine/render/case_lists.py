@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -65,27 +65,32 @@ def due_scope(due: DueList) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _day(iso: str | None) -> str:
-    return day(iso)
+def _day(value: date | None) -> str:
+    return day(value)
 
 
-def due_cells(r: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The text table's cells of one `due_item`."""
-    return (f"{r['window_start']} – {r['due']}" if r["window_start"] else _day(r["due"]),
-            deadline_status(r), r["case"], r["owner"], r["weight"], f"{r['title']} [{r['deadline']}]")
+@lru_cache(maxsize=64)
+def _status(status: str) -> str:
+    return deadline_status({"status": status})
+
+
+def due_cells(r: DeadlineRow) -> tuple[str | None, ...]:
+    """The text table's cells of one due row (what `due_item` says of it, as `due` prints it; a row
+    of `due` has no met date). Written from the row, not from `due_item`'s mapping: `due` prints it for
+    every open deadline of the store."""
+    when = f"{r.window_start.isoformat()} – {r.due.isoformat() if r.due else None}" if r.window_start else _day(r.due)
+    return when, _status(r.status), r.case_ref, r.owner, r.weight, f"{r.title} [{r.deadline_id}]"
 
 
 def due_text(due: DueList) -> str:
-    payload = due_json(due)
-    rows: list[Mapping[str, Any]] = payload["deadlines"]
     scope = due_scope(due)
-    if not rows:
+    if not due.rows:
         return f"{scope}: nothing open is due."
     lines = [f"{scope}:"]
-    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"), [due_cells(r) for r in rows])
-    summary = payload["summary"]
-    lines.append(f"{plural(summary['total'], 'deadline')}: {summary['overdue']} overdue, "
-                 f"{summary['due_soon']} due soon.")
+    lines += table(("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE"), [due_cells(r) for r in due.rows])
+    statuses = [r.status for r in due.rows]
+    lines.append(f"{plural(len(statuses), 'deadline')}: {statuses.count('overdue')} overdue, "
+                 f"{statuses.count('due_soon')} due soon.")
     return "\n".join(lines)
 
 

@@ -112,11 +112,10 @@ def due_text(due: DueList) -> Iterator[str]:
     counts = {"total": 0, "overdue": 0, "due_soon": 0}
 
     def cells(row: Any) -> tuple[Any, ...]:
-        item = case_lists.due_item(row, due.as_of)
         counts["total"] += 1
-        if item["status"] in ("overdue", "due_soon"):
-            counts[item["status"]] += 1
-        return case_lists.due_cells(item)
+        if row.status in ("overdue", "due_soon"):
+            counts[row.status] += 1
+        return case_lists.due_cells(row)
 
     yield case_lists.due_scope(due) + ":\n"
     first = [cells(r) for r in held]

@@ -20,6 +20,7 @@ from reviewflow.engine.store.sqlite_files import (
     wal_problem,
 )
 from reviewflow.engine.store.sqlite_schema import APPLICATION_ID
+from reviewflow.engine.store.sqlite_statecheck import register
 
 # How many connections this process holds to each store file (by real path): Python must not open and
 # close a file this process has an SQLite connection to (that would drop SQLite's POSIX locks), so the
@@ -95,6 +96,7 @@ def connect(path: str, busy_timeout_ms: int, create: bool = True) -> sqlite3.Con
         # commits on power loss; for statutory evidence one fsync per append is worth it.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        register(conn)
     except sqlite3.Error as exc:
         conn.close()
         raise translate_error(exc, path, busy_timeout_ms) from exc

@@ -13,18 +13,18 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
-from itertools import islice
 
 from reviewflow.engine.errors import IntegrityError, NotFoundError, did_you_mean
 from reviewflow.engine.store.ledger import read_problem
 from reviewflow.engine.store.readchain import stored_events
-from reviewflow.engine.store.sqlite_rows import case_row, deadline_row, ledger_entry, with_hash
+from reviewflow.engine.store.sqlite_rows import case_row, deadline_row, deadline_rows, ledger_entry
 from reviewflow.engine.store.sqlite_schema import (
     CASE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
     LEDGER_COLUMNS,
 )
+from reviewflow.engine.store.sqlite_statecheck import cases_with_deadlines, unproven
 from reviewflow.engine.store.types import CaseRow, DeadlineRow, LedgerEntry, StoredEvent
 
 _BATCH = 1_000  # rows handed out per integrity check while streaming `cases` and `due`
@@ -81,17 +81,20 @@ def deadlines_of(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[s
     return found
 
 
-def check_states(conn: sqlite3.Connection, cases: Sequence[CaseRow], everything: bool = False,
-                 deadlines: dict[str, list[DeadlineRow]] | None = None) -> None:
+def check_states(conn: sqlite3.Connection, cases: Sequence[CaseRow]) -> None:
     """Refuse to hand out case rows (and the deadline rows of those cases) that are not the ones their
-    last ledger entry recorded: no command prints a projection edited behind the store's back.
-    `deadlines`: every deadline row of these cases, when the caller has read them already."""
+    last ledger entry recorded: no command prints a projection edited behind the store's back. The
+    database proves most cases itself (sqlite_statecheck); `_judge` decides the rest."""
+    doubtful = unproven(conn, [c.ref for c in cases]) if cases else set()
+    _judge(conn, [c for c in cases if c.ref in doubtful])
+
+
+def _judge(conn: sqlite3.Connection, cases: Sequence[CaseRow]) -> None:
+    """`ledger.read_problem` for each case: the first problem found is raised, in its own words."""
     if not cases:
         return
-    refs = None if everything else [c.ref for c in cases]
-    entries = last_entries(conn, refs)
-    if deadlines is None:
-        deadlines = deadlines_of(conn, refs)
+    refs = [c.ref for c in cases]
+    entries, deadlines = last_entries(conn, refs), deadlines_of(conn, refs)
     for case in cases:
         problem = read_problem(case, deadlines.get(case.ref, []), entries.get(case.ref))
         if problem is not None:
@@ -133,46 +136,44 @@ def iter_cases(read: AbstractContextManager[sqlite3.Connection], process_id: str
 
 def iter_due(read: AbstractContextManager[sqlite3.Connection], as_of: date, within_days: int | None,
              owner: str | None, check: bool) -> Iterator[tuple[DeadlineRow, str | None]]:
+    """The open-deadline rows (`owner`'s, due within `within_days` of `as_of`) in the due index's order,
+    each with its case's definition hash; with `check`, only after every case they belong to was found
+    to be in the state its last ledger entry recorded (so a refused store prints no row)."""
     where: list[str] = []
     params: list[object] = []
     if owner is not None:
-        where.append("d.owner = ?")
+        where.append("owner = ?")
         params.append(owner)
-    dated = ["d.due IS NOT NULL", *where]
     if within_days is not None:
-        dated.append("d.due <= ?")
+        where.append("due <= ?")
         params.append((as_of + timedelta(days=within_days)).isoformat())
-    columns = ", ".join(f"d.{c.strip()}" for c in DEADLINE_COLUMNS.split(","))
-    select = (f"SELECT {columns}, c.definition_hash FROM open_deadlines d "
-              "LEFT JOIN cases c ON c.ref = d.case_ref WHERE ")
-    order = " ORDER BY d.due, d.case_ref, d.deadline_id"
+    # `+`: the pass below must find each case's rows by its key, never scan an owner's rows per case.
+    matching = " AND ".join(f"+d.{w}" for w in where) or "1"
+    select = f"SELECT {DEADLINE_COLUMNS} FROM open_deadlines WHERE "
+    order = " ORDER BY due, case_ref, deadline_id"
     with read as conn:
+        # Each case is checked (and its definition hash read) once, in one pass over the cases in key
+        # order before the first row; joining `cases` to every row instead was a random lookup for each
+        # of 500k rows at 100k cases, and checking the cases of each batch of rows as it came, another.
+        hashes, doubtful = cases_with_deadlines(conn, matching, params, check)
+        for chunk in _chunks(doubtful, _BATCH):
+            _judge(conn, [case_row(r) for r in conn.execute(
+                f"SELECT {CASE_COLUMNS} FROM cases WHERE ref IN ({', '.join('?' * len(chunk))})", chunk)])
         # Two index-ordered scans instead of ORDER BY due NULLS LAST, which would need a sort.
-        checked: set[str] = set()
-        yield from _checked_due(conn, with_hash(conn.execute(select + " AND ".join(dated) + order, params)),
-                                check, checked)
+        dated = " AND ".join(["due IS NOT NULL", *where])
+        yield from _with_hashes(deadline_rows(conn.execute(select + dated + order, params)), hashes, check)
         if within_days is None:
-            undated = ["d.due IS NULL", *where]
-            yield from _checked_due(
-                conn, with_hash(conn.execute(select + " AND ".join(undated) + order, params[:len(where)])),
-                check, checked)
+            undated = " AND ".join(["due IS NULL", *where])
+            yield from _with_hashes(deadline_rows(conn.execute(select + undated + order, params)), hashes, check)
 
 
-def _checked_due(conn: sqlite3.Connection, rows: Iterator[tuple[DeadlineRow, str | None]], check: bool,
-                 checked: set[str]) -> Iterator[tuple[DeadlineRow, str | None]]:
-    """`rows` in batches, the cases of each batch (those not `checked` yet) checked first: a deadline row
-    whose case has no case row, or whose case's stored state is not the one its ledger recorded, is
-    refused before it is printed."""
-    while batch := list(islice(rows, _BATCH)):
-        refs = sorted({row.case_ref for row, _ in batch} - checked) if check else []
-        if refs:
-            cases = [case_row(r) for chunk in _chunks(refs) for r in conn.execute(
-                f"SELECT {CASE_COLUMNS} FROM cases WHERE ref IN ({', '.join('?' * len(chunk))})", chunk)]
-            missing = sorted(set(refs) - {c.ref for c in cases})
-            if missing:
-                raise IntegrityError(f"deadline rows are stored for case {missing[0]}, which has no case row",
-                                     hint="run `reviewflow verify` for every problem; restore the store from "
-                                          "a backup (`reviewflow db restore`)")
-            check_states(conn, cases)
-            checked.update(refs)
-        yield from batch
+def _with_hashes(rows: Iterator[DeadlineRow], hashes: dict[str, str],
+                 check: bool) -> Iterator[tuple[DeadlineRow, str | None]]:
+    """Each row with its case's definition hash; a row of a case with no case row is refused (`check`)."""
+    for row in rows:
+        definition_hash = hashes.get(row.case_ref)
+        if definition_hash is None and check:
+            raise IntegrityError(f"deadline rows are stored for case {row.case_ref}, which has no case row",
+                                 hint="run `reviewflow verify` for every problem; restore the store from "
+                                      "a backup (`reviewflow db restore`)")
+        yield row, definition_hash

@@ -38,14 +38,13 @@ def deadline_row(row: tuple[Any, ...]) -> DeadlineRow:
                        citation)
 
 
-def with_hash(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[DeadlineRow, str | None]]:
-    """Deadline rows joined with their case's definition hash; a date text is parsed once per query."""
+def deadline_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[DeadlineRow]:
+    """Deadline rows as a long query reads them: each date text parsed once per query."""
     dates: dict[str | None, date | None] = {None: None}
-    for ref, did, title, due, start, weight, status, owner, escalate_to, citation, definition_hash in rows:
+    for ref, did, title, due, start, weight, status, owner, escalate_to, citation in rows:
         due_date = dates[due] if due in dates else dates.setdefault(due, date.fromisoformat(due))
         start_date = dates[start] if start in dates else dates.setdefault(start, date.fromisoformat(start))
-        yield (DeadlineRow(ref, did, title, due_date, start_date, weight, status, owner, escalate_to, citation),
-               definition_hash)
+        yield DeadlineRow(ref, did, title, due_date, start_date, weight, status, owner, escalate_to, citation)
 
 
 def event_payload(event: Event) -> str:
