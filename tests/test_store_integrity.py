@@ -218,6 +218,25 @@ def test_an_edited_projection_is_found_and_refused_by_the_reads(svc: CaseService
         assert "C-1" in message and ("deadline row notify_panel" in message or "case row" in message), message
 
 
+def test_due_refuses_before_its_first_row_when_any_listed_case_is_edited(svc: CaseService, backend: Backend,
+                                                                          root: Path) -> None:
+    """C-3's rows come last in `due`'s order; an edit of C-3 still stops the list before C-1's first row."""
+    last = max(svc.due(D(2024, 3, 8)), key=lambda row: (row.due is None, row.due or D.max, row.case_ref))
+    backend.raw("UPDATE open_deadlines SET title = 'edited' WHERE case_ref = ? AND deadline_id = ?",
+                (last.case_ref, last.deadline_id))
+    service = fresh(backend, root)
+    try:
+        rows = service.iter_due(D(2024, 3, 8))
+        if backend.name == "sqlite":
+            with pytest.raises(IntegrityError, match=last.case_ref):
+                next(rows)
+        else:  # PostgreSQL checks each batch of 1,000 rows before handing it out
+            with pytest.raises(IntegrityError, match=last.case_ref):
+                list(rows)
+    finally:
+        service.store.close()
+
+
 def test_a_projection_edited_with_the_ledger_rewritten_is_found_by_the_fold(svc: CaseService, backend: Backend,
                                                                              root: Path) -> None:
     """The thorough attacker makes the ledger agree with the edited row: the fresh fold still disagrees."""
