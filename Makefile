@@ -35,7 +35,7 @@ lint: $(STAMP)
 # carries the installed name: .venv/typecheck/reviewflow -> this checkout.
 types: $(STAMP)
 	mkdir -p $(VENV)/typecheck && ln -sfn $(CURDIR) $(VENV)/typecheck/reviewflow
-	MYPYPATH=$(VENV)/typecheck $(BIN)/mypy -p reviewflow.engine -p reviewflow.commands -m reviewflow.cli
+	MYPYPATH=$(VENV)/typecheck $(BIN)/mypy -p reviewflow.engine -p reviewflow.commands -m reviewflow.cli -m reviewflow.launch
 
 check: lint types test
 

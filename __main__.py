@@ -1,5 +1,5 @@
 """`python -m reviewflow`: the same command line as the `reviewflow` script."""
 
-from reviewflow.cli import main
+from reviewflow.launch import main
 
 main()

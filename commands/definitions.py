@@ -9,7 +9,7 @@ import click
 from reviewflow.commands.common import echo_rendered, format_option, say
 from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option, registry, search_path
-from reviewflow.engine.render.formats import Output
+from reviewflow.engine.render.formats import Output, render
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
@@ -64,8 +64,8 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate processes/leeds/ --format github
       reviewflow validate my-partnership.yaml --format json
     """
-    from reviewflow.engine.calendar.source import package_fingerprint
-    from reviewflow.engine.definition import results
+    from reviewflow.engine.calendar.package import package_fingerprint
+    from reviewflow.engine.definition import results, validatecache
     from reviewflow.engine.definition.registry import yaml_kind
     from reviewflow.engine.render.diagnostics import Validation
 
@@ -86,15 +86,22 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
     roots = search.workspace or search.roots
     targets = chosen or [root.path for root in roots]
     # An unchanged workspace: the clean report of the last run on exactly these files (definition.results).
-    cache_key = results.key(targets, [(r.path, r.origin.value) for r in search.roots], [all_problems],
-                            package_fingerprint()[1])
+    cache_key = validatecache.key(targets, [(r.path, r.origin.value) for r in search.roots], [all_problems],
+                                  package_fingerprint()[1])
     report = results.load(cache_key)
     if report is None:
         report = _validate(targets, search, all_problems)
         results.save(cache_key, report)
     validation = Validation(report, strict=strict, quiet=quiet)
-    echo_rendered(Output.DIAGNOSTICS, output_format, validation)
-    raise click.exceptions.Exit(EXIT_PROBLEM if validation.failed else EXIT_OK)
+    text = render(Output.DIAGNOSTICS, output_format, validation)
+    code = EXIT_PROBLEM if validation.failed else EXIT_OK
+    answer = (text, code)
+    # What the `reviewflow` script answers the same invocation with next time, before loading click
+    # (reviewflow.launch handles only the workspace, no PATH); never a report with errors.
+    if not paths and report.ok and validatecache.load_answer(cache_key, output_format, strict, quiet) != answer:
+        validatecache.save_answer(cache_key, output_format, strict, quiet, *answer)
+    click.echo(text, nl=False)
+    raise click.exceptions.Exit(code)
 
 
 def _validate(targets: list[Path], search: SearchPath, all_problems: bool) -> ValidationReport:

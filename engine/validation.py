@@ -160,7 +160,8 @@ def with_named(registry: Registry, paths: Sequence[Path]) -> Registry:
     for path in map(Path, paths):
         inside_bundled = path.resolve().is_relative_to(bundled)
         named.append(Root(path, Origin.BUNDLED if inside_bundled else Origin.OPTION))
-    folders = [p.parent for p in map(Path, paths) if not p.is_dir()]
+    # Each folder once: a folder met again adds no file, but would be walked and its files peeked again.
+    folders = list(dict.fromkeys(p.parent for p in map(Path, paths) if not p.is_dir()))
     return Registry([*named, *registry.roots], [*registry.fallback_roots, *folders])
 
 

@@ -238,3 +238,25 @@ def test_all_conformance_problems_are_collected_in_one_run() -> None:
 def test_an_added_role_and_stage_conform() -> None:
     local = add(LOCAL, "roles", Role("dsl", "Designated safeguarding lead", location=at()))
     assert lint(local) == []
+
+
+def test_rules_counted_alike_are_skipped_only_when_they_give_the_same_dates() -> None:
+    """C403 skips the anchor-by-anchor comparison for a deadline whose count is the base's; that is sound
+    only because such rules give the same bounds from every anchor, and a change to any counted field
+    is still compared."""
+    from datetime import date
+
+    from reviewflow.engine.calendar.workdays import calendar_for
+    from reviewflow.engine.definition.model import DeadlineRule
+    from reviewflow.engine.errors import Location
+    from reviewflow.engine.lint.duedates import bounds, counted_alike, first_loosening, reference_anchors
+
+    base = DeadlineRule("working_days", 5, "referral", n_to=15)
+    moved = dataclasses.replace(base, location=Location("local.yaml", 7, 3))
+    assert counted_alike(base, moved)
+    calendar = calendar_for(None)
+    assert all(bounds(calendar, base, a) == bounds(calendar, moved, a) for a in reference_anchors()[::7])
+    for change_of in ({"n": 6}, {"n_to": 16}, {"unit": "calendar_days"}, {"direction": "before"},
+                      {"roll": "forward"}, {"fixed": date(2024, 5, 1)}):
+        assert not counted_alike(base, dataclasses.replace(base, **change_of)), change_of
+    assert list(first_loosening(calendar, base, dataclasses.replace(base, n_to=16)))  # still found

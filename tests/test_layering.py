@@ -70,7 +70,7 @@ FORBIDDEN_CALLS = {
 
 
 def python_files() -> list[Path]:
-    files = [ROOT / "cli.py", ROOT / "__main__.py", *sorted((ROOT / "commands").glob("*.py")),
+    files = [ROOT / "cli.py", ROOT / "launch.py", ROOT / "__main__.py", *sorted((ROOT / "commands").glob("*.py")),
              *sorted(ENGINE.rglob("*.py"))]
     return [f for f in files if "__pycache__" not in f.parts]
 

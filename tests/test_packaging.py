@@ -35,7 +35,7 @@ def test_every_python_package_of_the_tree_is_in_the_wheel(installed: Installed) 
     tree = {"reviewflow/" + p.relative_to(ROOT).as_posix()
             for folder in ("engine", "commands") for p in (ROOT / folder).rglob("*.py")
             if "__pycache__" not in p.parts}
-    tree |= {"reviewflow/cli.py", "reviewflow/__init__.py", "reviewflow/__main__.py"}
+    tree |= {"reviewflow/cli.py", "reviewflow/launch.py", "reviewflow/__init__.py", "reviewflow/__main__.py"}
     assert tree - shipped == set(), "add the missing packages to [tool.setuptools] packages in pyproject.toml"
 
 

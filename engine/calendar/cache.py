@@ -30,17 +30,9 @@ from reviewflow.engine.calendar.table import (
     local_days_payload,
     short_hash,
 )
+from reviewflow.engine.paths import cache_dir
 
 CACHE_FORMAT = 1
-CACHE_ENV = "REVIEWFLOW_CACHE"
-
-
-def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "reviewflow"
 
 
 def cache_key(spec: CalendarSpecLike, confirmed_until: date | None, package_fingerprint: str) -> str:

@@ -12,10 +12,9 @@ Two package pitfalls are handled here (facts.md 9.1.6 and 9.1.7):
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
-from pathlib import Path
 
+from reviewflow.engine.calendar.package import package_fingerprint
 from reviewflow.engine.calendar.table import (
     CLOSURE_PREFIX,
     EXTRA_HOLIDAY_PREFIX,
@@ -60,29 +59,6 @@ def package_bank_holidays(first_year: int, last_year: int, subdiv: str | None = 
     listed = holidays.country_holidays("GB", subdiv=subdiv, years=range(first_year, last_year + 1),
                                        language="en_GB")
     return dict(listed.items())
-
-
-def package_fingerprint() -> tuple[str, str]:
-    """(version, fingerprint) of the installed `holidays` package, found without importing it.
-
-    importlib.metadata costs ~30 ms to import, more than everything else a warm CLI run does, so the
-    version is read from the name of the `holidays-<version>.dist-info` folder beside the package.
-    The fingerprint adds the modification time of the UK rules, so an in-place edit of the package
-    still invalidates the disk cache.
-    """
-    spec = importlib.util.find_spec("holidays")
-    if spec is None or spec.origin is None:
-        return "missing", "missing"
-    package_dir = Path(spec.origin).parent
-    version = "unknown"
-    for info in package_dir.parent.glob("holidays-*.dist-info"):
-        version = info.name.removeprefix("holidays-").removesuffix(".dist-info")
-        break
-    try:
-        stamp = (package_dir / "countries" / "united_kingdom.py").stat().st_mtime_ns
-    except OSError:
-        stamp = 0
-    return version, f"{version}:{stamp}"
 
 
 def default_confirmed_until() -> date:

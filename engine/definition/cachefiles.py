@@ -2,9 +2,9 @@
 how a file is written so that a reader never sees half of it.
 
 Folders live under `$REVIEWFLOW_CACHE`, else `$XDG_CACHE_HOME/reviewflow`, else `~/.cache/reviewflow`
-(as the calendar cache: `calendar.cache.cache_dir`). A folder is created 0700 and read only while it is
+(`engine.paths.cache_dir`, as the calendar cache). A folder is created 0700 and read only while it is
 owned by this user and writable by nobody else; a file is written 0600 under a temporary name and
-renamed into place (atomic on POSIX and Windows). Imports nothing of the engine's model, so a command
+renamed into place (atomic on POSIX and Windows). Imports nothing but `os` and `pathlib`, so a command
 that only reads a cached answer stays light.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reviewflow.engine.calendar.cache import cache_dir
+from reviewflow.engine.paths import cache_dir
 
 
 def folder(name: str) -> Path:

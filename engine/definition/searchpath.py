@@ -8,16 +8,22 @@
 Folders 1-3 are the *workspace*. A workspace definition with the id of a bundled one replaces it (it
 shadows it: `validate` says so once); two workspace files with one id are an error. The engine never reads
 the environment itself: the caller passes the options, the environment and the working directory in.
+The rule itself is `definition.searchroots` (light enough for the `reviewflow` script's fast path); this
+module gives its folders as the engine's values.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reviewflow.engine.definition.searchroots import (  # noqa: F401 (named here for the engine's callers)
+    ENVIRONMENT_VARIABLE,
+    WORKSPACE_FOLDER,
+    Origin,
+    search_folders,
+)
 from reviewflow.engine.errors import EngineError
 from reviewflow.engine.paths import processes_dir
 
@@ -25,20 +31,6 @@ if TYPE_CHECKING:
     from dataclasses import dataclass
 else:  # the same frozen dataclasses, defined without compiling generated methods (engine.values)
     from reviewflow.engine.values import frozen_dataclass as dataclass
-
-ENVIRONMENT_VARIABLE = "REVIEWFLOW_PATH"
-WORKSPACE_FOLDER = "processes"
-
-
-class Origin(StrEnum):
-    OPTION = "option"  # --processes DIR
-    ENVIRONMENT = "environment"  # $REVIEWFLOW_PATH
-    WORKSPACE = "workspace"  # ./processes
-    BUNDLED = "bundled"  # shipped with reviewflow
-
-    @property
-    def is_workspace(self) -> bool:
-        return self is not Origin.BUNDLED
 
 
 @dataclass(frozen=True)
@@ -77,24 +69,8 @@ def resolve(options: Sequence[str | Path] = (), environ: Mapping[str, str] | Non
     """
     environ = {} if environ is None else environ
     cwd = cwd or Path(".").absolute()
-    roots: list[Root] = []
-    for option in options:
-        roots.append(Root(_existing_folder(Path(option), cwd, "--processes"), Origin.OPTION))
-    for entry in environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep):
-        if entry.strip():
-            roots.append(Root(_existing_folder(Path(entry), cwd, ENVIRONMENT_VARIABLE), Origin.ENVIRONMENT))
-    local = cwd / WORKSPACE_FOLDER
-    if local.is_dir():
-        roots.append(Root(local, Origin.WORKSPACE))
-    if bundled:
-        roots.append(Root(processes_dir(), Origin.BUNDLED))
-    shipped = processes_dir().resolve()
-    unique: dict[Path, Root] = {}
-    for root in roots:
-        # In a source checkout ./processes *is* the bundled folder: it stays bundled, not a workspace.
-        real = root.path.resolve()
-        unique.setdefault(real, Root(root.path, Origin.BUNDLED) if real == shipped else root)
-    return SearchPath(tuple(unique.values()))
+    return SearchPath(tuple(Root(path, origin) for path, origin in search_folders(options, environ, cwd,
+                                                                                    bundled=bundled)))
 
 
 def explain(environ: Mapping[str, str], cwd: Path) -> list[str]:
@@ -108,15 +84,6 @@ def explain(environ: Mapping[str, str], cwd: Path) -> list[str]:
 
 def bundled_only() -> SearchPath:
     return SearchPath((Root(processes_dir(), Origin.BUNDLED),))
-
-
-def _existing_folder(path: Path, cwd: Path, named_by: str) -> Path:
-    full = path if path.is_absolute() else cwd / path
-    if not full.is_dir():
-        what = "is a file, not a folder" if full.exists() else "does not exist"
-        raise EngineError(f"{named_by} names {path}, which {what}",
-                          "name a folder of process definitions (YAML files with a top-level `reviewflow:` key)")
-    return full
 
 
 def shown_path(path: Path, cwd: Path) -> str:

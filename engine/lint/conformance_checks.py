@@ -10,7 +10,7 @@ from typing import NamedTuple
 from reviewflow.engine.calendar.workdays import calendar_for
 from reviewflow.engine.definition.model import Closure, Deadline, Process, Weight
 from reviewflow.engine.errors import Location
-from reviewflow.engine.lint.duedates import first_loosening, first_move
+from reviewflow.engine.lint.duedates import counted_alike, first_loosening, first_move
 from reviewflow.engine.lint.registry import LintContext
 from reviewflow.engine.lint.stagegraph import (
     edges,
@@ -148,6 +148,8 @@ def _loosened(ctx: LintContext, base: Process) -> Iterator[Finding]:
             yield Finding(item, f"deadline {deadline.id} applies under a different condition "
                           f"({local_guard or 'always'} instead of {base_guard or 'always'})", deadline.location,
                           "keep the base's `applies_when`; the engine cannot prove a new condition is narrower")
+        if counted_alike(base_deadline.rule, deadline.rule):
+            continue  # the same count gives the same dates from every anchor: nothing can be looser
         if calendar is None:
             calendar = calendar_for(ctx.process.calendar)
         for reason in first_loosening(calendar, base_deadline.rule, deadline.rule):

@@ -36,6 +36,13 @@ def bounds(calendar: Calendar, rule: DeadlineRule, anchor: date) -> tuple[date, 
     return start, due
 
 
+def counted_alike(one: DeadlineRule, other: DeadlineRule) -> bool:
+    """Whether two rules give the same `bounds` from every anchor on one calendar: every field
+    `base_dates` and `bounds` read is equal (the anchor's name is not one of them)."""
+    return ((one.unit, one.n, one.n_to, one.direction, one.roll, one.fixed)
+            == (other.unit, other.n, other.n_to, other.direction, other.roll, other.fixed))
+
+
 def first_loosening(calendar: Calendar, base: DeadlineRule, local: DeadlineRule) -> Iterator[str]:
     """Plain-words reasons the local rule allows more than the base, with the first anchor showing it."""
     later = earlier = None
