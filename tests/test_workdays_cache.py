@@ -108,3 +108,22 @@ def test_the_cache_key_changes_with_closures_and_horizon() -> None:
     assert plain != workdays_cache.cache_key(
         CalendarSpec(extra_holidays=(Closure(date(2029, 6, 1), "X"),)), None, fingerprint)
     assert plain != workdays_cache.cache_key(NationalOnly(), None, "0.0:0")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid"), reason="no POSIX ownership and modes")
+def test_a_table_in_a_folder_others_can_write_is_not_read(cache: Path) -> None:
+    """Another user who could write the folder could plant a table with other bank holidays."""
+    calendar_for()
+    assert workdays_cache.load(key_of()) is not None
+    cache.chmod(0o777)
+    try:
+        assert workdays_cache.load(key_of()) is None
+        assert workdays_cache.store(workdays_cache.decode(json.loads(
+            workdays_cache.cache_path(key_of()).read_text(encoding="utf-8")), key_of()), key_of()) is False
+    finally:
+        cache.chmod(0o700)
+
+
+def test_the_table_is_written_private(cache: Path) -> None:
+    calendar_for()
+    assert workdays_cache.cache_path(key_of()).stat().st_mode & 0o777 == 0o600

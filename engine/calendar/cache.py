@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sys
 from array import array
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from reviewflow.engine import cachefiles
 from reviewflow.engine.calendar.table import (
     CalendarSpecLike,
     CalendarTable,
@@ -90,28 +90,18 @@ def decode(payload: dict[str, Any], key: str) -> CalendarTable:
 
 
 def load(key: str) -> CalendarTable | None:
+    """The table cached for `key`, or None (missing, damaged, or in a folder that cannot be trusted)."""
+    raw = cachefiles.read(cache_dir(), cache_path(key).name)
+    if raw is None:
+        return None
     try:
-        with cache_path(key).open("r", encoding="utf-8") as handle:
-            return decode(json.load(handle), key)
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return decode(json.loads(raw), key)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 
 def store(table: CalendarTable, key: str) -> bool:
-    """Write the table for later processes; False (never an error) when the cache is not writable."""
-    import tempfile  # only a cache miss writes, so warm runs skip this import
-
-    target = cache_path(key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".workdays-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(encode(table, key), out, separators=(",", ":"))
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return False
-    return True
+    """Write the table for later processes (atomically, 0600, in a trusted folder); False (never an
+    error) when the cache is not writable."""
+    text = json.dumps(encode(table, key), separators=(",", ":"))
+    return cachefiles.write(cache_dir(), cache_path(key).name, text.encode("utf-8"))

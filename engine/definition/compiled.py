@@ -39,8 +39,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from reviewflow.engine import paths
-from reviewflow.engine.definition import cachefiles, model
+from reviewflow.engine import cachefiles, paths
+from reviewflow.engine.definition import model
 
 FORMAT = 1
 _MAGIC = b"reviewflow-compiled\n"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewflow.engine.definition import cachefiles
+from reviewflow.engine import cachefiles
 from reviewflow.engine.definition.validatecache import FORMAT
 from reviewflow.engine.errors import Diagnostic, Location, Severity
 

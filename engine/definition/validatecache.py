@@ -23,7 +23,7 @@ import json
 import os
 from pathlib import Path
 
-from reviewflow.engine.definition import cachefiles
+from reviewflow.engine import cachefiles
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` itself costs a few milliseconds to import
