@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewflow.engine.definition.provenance import Origins, PathKey, copy_data
-from reviewflow.engine.definition.yamlio import Document
+from reviewflow.engine.definition.yamldocument import Document
 from reviewflow.engine.errors import Location
 
 # Keys that describe the file itself: a local definition never inherits them from its base.

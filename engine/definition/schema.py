@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from reviewflow.engine import paths
-from reviewflow.engine.definition.yamlio import Document
+from reviewflow.engine.definition.yamldocument import Document
 from reviewflow.engine.errors import CodeInfo, Diagnostic, Location, Severity, did_you_mean, nearest
 
 Path = tuple[str | int, ...]
