@@ -563,3 +563,15 @@ def test_the_staff_guide_shows_holds_reopenable_decisions_and_the_panels_respons
     shown = json.loads(CliRunner().invoke(cli, ["show", "kirklees-cspr", "--format", "json"]).stdout)
     _documented({k for h in shown["holds"] for k in h} | {k for e in shown["events"] for k in e}
                 | {k for g in shown["gates"] for o in g["options"] for k in o})
+
+
+def test_a_note_over_several_lines_stays_in_its_history_row(db: Path) -> None:
+    ok(db, *OPEN)
+    ok(db, "case", "note", REF, "Called the DSL.\nShe will write to the school.", "--at", "2023-12-22",
+       "--by", "local_authority")
+    lines = ok(db, "case", "history", REF).stdout.splitlines()
+    row = [line for line in lines if " note " in line]
+    assert len(row) == 1 and row[0].endswith('text="Called the DSL.\\nShe will write to the school."'), lines
+    assert not any(line.startswith("She will") for line in lines)
+    events = as_json(db, "case", "history", REF)["events"]
+    assert events[-1]["data"]["text"] == "Called the DSL.\nShe will write to the school."

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,16 @@ def history_json(history: CaseHistory) -> dict[str, Any]:
 
 
 def _data_text(data: Mapping[str, Any]) -> str:
+    """`key=value ...` on one line: a text that spans lines (a note) is quoted with its line breaks
+    written as \\n, so it stays in its row's DATA column."""
     parts = []
     for key, value in data.items():
         if isinstance(value, list):
             value = ",".join(map(str, value))
         elif value is True or value is False:
             value = str(value).lower()
+        elif isinstance(value, str) and any(c in value for c in "\n\r\t"):
+            value = json.dumps(value, ensure_ascii=False)
         parts.append(f"{key}={value}")
     return " ".join(parts)
 
