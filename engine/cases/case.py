@@ -103,8 +103,9 @@ class Case:
         events = list(events)
         dates = corrected_dates(events)
         case = cls.empty(process, ref, calendar)
+        fold = case._fold
         for event in events:
-            case._fold(replace(event, at=dates[event.seq]) if event.seq in dates else event)
+            fold(replace(event, at=dates[event.seq]) if dates and event.seq in dates else event)
         return case
 
     def apply(self, event: Event) -> Case:
