@@ -99,3 +99,17 @@ def evolve(obj: T, **changes: Any) -> T:
     fields.update(obj.__dict__)
     fields.update(changes)
     return made
+
+
+def build(cls: type[T], **fields: Any) -> T:
+    """`cls(**fields)` for a plain frozen dataclass (no `__post_init__`, init-only or slotted fields), given
+    every field by name: the keywords become the instance's fields at once, instead of one frozen
+    assignment each (about half the cost, for the values a fold makes per event). Nothing is filled in
+    or checked: the caller names every field (tests/test_values.py holds it to the constructor)."""
+    made: T = _new(cls)
+    _set(made, "__dict__", fields)
+    return made
+
+
+_new = object.__new__
+_set = object.__setattr__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -96,3 +97,29 @@ def test_evolve_is_replace_for_a_plain_frozen_dataclass() -> None:
     assert evolve(real, y="b") is not real and real.y == "a"
     with pytest.raises(TypeError):
         evolve(real, z=1)
+
+
+def test_build_is_the_constructor_given_every_field() -> None:
+    from reviewflow.engine.cases.gates import Vote
+    from reviewflow.engine.cases.notifications import Notification
+    from reviewflow.engine.cases.tasks import StageVisit
+    from reviewflow.engine.values import build
+
+    day = date(2024, 1, 8)
+    cases: list[tuple[type[Any], dict[str, Any]]] = [
+        (Vote, {"by": "local_authority", "option": "notify", "at": day, "seq": 3, "actor": None,
+                "rationale": "s16C"}),
+        (StageVisit, {"stage": "aware", "entered_seq": 1, "entered_at": day, "left_seq": None, "left_at": None}),
+        (Notification, {"gate": "g", "option": "o", "recipient": "panel", "note": None, "since": day, "seq": 3,
+                        "done_at": None, "discharged_by": "told", "done_by": None, "superseded_at": None}),
+    ]
+    for cls, fields in cases:
+        made, real = build(cls, **fields), cls(**fields)
+        assert type(made) is cls and made == real and repr(made) == repr(real)
+        assert dataclasses.astuple(made) == dataclasses.astuple(real)
+        assert dataclasses.replace(made) == real and pickle.loads(pickle.dumps(made)) == real
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.seq = 9  # still frozen
+    partial = build(StageVisit, stage="aware", entered_at=day)
+    with pytest.raises(AttributeError):  # nothing is filled in: the docstring's warning, shown
+        _ = partial.entered_seq

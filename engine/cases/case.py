@@ -43,10 +43,17 @@ from reviewflow.engine.cases.deadlines import (
     explain,
     instance,
 )
-from reviewflow.engine.cases.machine import CompiledProcess, GuardContext, compiled, gate_trigger
+from reviewflow.engine.cases.machine import (
+    CompiledProcess,
+    GuardContext,
+    compiled,
+    first_holding,
+    gate_trigger,
+)
 from reviewflow.engine.definition.model import Authority, Deadline, EventDef, Process
 from reviewflow.engine.errors import NotFoundError, did_you_mean
 from reviewflow.engine.events import Event
+from reviewflow.engine.values import build
 
 CONTROL_KINDS = ("extended", "paused", "resumed", "waived")
 GATE_EVENT_KINDS = ("recommended", "decided", "dispute_decided", "reopened")
@@ -83,7 +90,11 @@ class Case:
 
     @classmethod
     def empty(cls, process: Process, ref: str, calendar: CalendarLike | None = None) -> Case:
-        return cls(process, ref, calendar or calendar_for_process(process), compiled(process))
+        global _last_made
+        made = _last_made
+        if made is None or made[0] is not process:  # a replay of many cases asks for the same one each time
+            made = _last_made = (process, calendar_for_process(process), compiled(process))
+        return cls(process, ref, calendar or made[1], made[2])
 
     @classmethod
     def replay(cls, process: Process, ref: str, events: Iterable[Event],
@@ -92,8 +103,9 @@ class Case:
         events = list(events)
         dates = corrected_dates(events)
         case = cls.empty(process, ref, calendar)
+        fold = case._fold
         for event in events:
-            case._fold(replace(event, at=dates[event.seq]) if event.seq in dates else event)
+            fold(replace(event, at=dates[event.seq]) if dates and event.seq in dates else event)
         return case
 
     def apply(self, event: Event) -> Case:
@@ -121,30 +133,33 @@ class Case:
             event = replace(event, seq=len(self.events) + 1)
         self.events.append(event)
         self.last_blocked_by_guard = False
-        kind = event.kind
-        if kind == "opened":
-            self.pseudonym = event.data.get(PSEUDONYM_KEY)
-            self.opened_at = event.at
-            self._set_fields(event.data, event.seq)
-            self._count(event.name, event)
-            self._plan(event)
-            self._enter(self.process.initial_stage.id, event)
-        elif kind == "recorded":
-            self._set_fields(event.data, event.seq)
+        kind, data = event.kind, event.data
+        if kind == "recorded":  # most events: the checks before each step skip what an empty data does not need
+            if data:
+                self._set_fields(data, event.seq)
             self._count(event.name, event)
             if event.agency is not None:
                 self.agency_done.setdefault(event.name, {}).setdefault(event.agency, (event.seq, event.at))
-            self._plan(event)
-            self.notifications = notes.discharge(self.notifications, event)
+            if data:
+                self._plan(event)
+            if self.notifications:
+                self.notifications = notes.discharge(self.notifications, event)
             self._fire(event.name, event)
+        elif kind == "opened":
+            self.pseudonym = data.get(PSEUDONYM_KEY)
+            self.opened_at = event.at
+            self._set_fields(data, event.seq)
+            self._count(event.name, event)
+            self._plan(event)
+            self._enter(self.machine.initial_stage or self.process.initial_stage.id, event)
         elif kind in GATE_EVENT_KINDS:
             self._fold_gate(event)
         elif kind in holdmod.HOLD_KINDS:
             self._fold_hold(event)
         elif kind in CONTROL_KINDS:
             self.controls.setdefault(event.name, []).append(Control(
-                kind, event.seq, event.at, event.by, str(event.data.get("reason", "")),
-                _date_or_none(event.data.get("to")), event.data.get("working_days")))
+                kind, event.seq, event.at, event.by, str(data.get("reason", "")),
+                _date_or_none(data.get("to")), data.get("working_days")))
         elif kind == "corrected":
             self._fold_correction(event)
         elif kind == "noted":
@@ -152,8 +167,14 @@ class Case:
 
     def _count(self, name: str, event: Event) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
-        self.first.setdefault(name, (event.seq, event.at))
-        self.occurrences.setdefault(name, []).append((event.seq, event.at))
+        hit = (event.seq, event.at)
+        if name not in self.first:
+            self.first[name] = hit
+        hits = self.occurrences.get(name)
+        if hits is None:
+            self.occurrences[name] = [hit]
+        else:
+            hits.append(hit)
 
     def _plan(self, event: Event) -> None:
         """A `planned` event (the opening one too, e.g. an action agreed with its due date) anchors on its date."""
@@ -171,16 +192,19 @@ class Case:
         edges = self.machine.edges(self.stage, trigger)
         if not edges:
             return
-        edge = self.machine.fire(self.stage, trigger, self.context())
+        edge = first_holding(edges, self.fields, self.counts)
         self.last_blocked_by_guard = edge is None
         if edge is not None and edge.to is not None and edge.to != self.stage:
             self._enter(edge.to, event)
 
     def _enter(self, stage: str, event: Event) -> None:
+        # Built with `build`: constructing the two visits cost more than the rest of a fold step.
         if self.visits:
-            left = self.visits[-1]  # built directly: dataclasses.replace costs more than the rest of a fold step
-            self.visits[-1] = taskmod.StageVisit(left.stage, left.entered_seq, left.entered_at, event.seq, event.at)
-        self.visits.append(taskmod.StageVisit(stage, event.seq, event.at))
+            left = self.visits[-1]
+            self.visits[-1] = build(taskmod.StageVisit, stage=left.stage, entered_seq=left.entered_seq,
+                                    entered_at=left.entered_at, left_seq=event.seq, left_at=event.at)
+        self.visits.append(build(taskmod.StageVisit, stage=stage, entered_seq=event.seq, entered_at=event.at,
+                                 left_seq=None, left_at=None))
         self.stage = stage
 
     def _fold_gate(self, event: Event) -> None:
@@ -381,6 +405,8 @@ def corrected_dates(events: Iterable[Event]) -> dict[int, date]:
 
 
 _NO_EVENT = EventDef("", "", ())
+# The last definition a case was made for, with its calendar and machine (Case.empty).
+_last_made: tuple[Process, CalendarLike, CompiledProcess] | None = None
 _bound_cache: dict[int, tuple[Process, frozenset[str]]] = {}
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from reviewflow.engine.definition.model import Gate, Process
 from reviewflow.engine.events import Event
-from reviewflow.engine.values import evolve
+from reviewflow.engine.values import build, evolve
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ def parties(process: Process, gate: Gate) -> tuple[str, ...]:
 
 
 def _vote(event: Event) -> Vote:
-    return Vote(event.by, str(event.data.get("option")), event.at, event.seq, event.actor,
-                event.data.get("rationale"))
+    return build(Vote, by=event.by, option=str(event.data.get("option")), at=event.at, seq=event.seq,
+                 actor=event.actor, rationale=event.data.get("rationale"))
 
 
 def _settle(process: Process, gate: Gate, decisions: dict[str, Vote]) -> tuple[str | None, bool]:

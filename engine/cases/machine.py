@@ -58,9 +58,13 @@ class Edge:
         return self.definition.when.source
 
     def holds(self, context: GuardContext) -> bool:
+        return self.holds_on(context.fields, context.counts)
+
+    def holds_on(self, fields: Mapping[str, Any], counts: Mapping[str, int]) -> bool:
+        """`holds` on a case's fields and counts as they are (no context made: the fold asks per event)."""
         if self.definition is None or self.definition.when is None:
             return True
-        return bool(self.definition.when.evaluate(context.fields, context.counts))
+        return bool(self.definition.when.evaluate(fields, counts))
 
 
 def gate_trigger(gate_id: str, option_id: str) -> str:
@@ -88,6 +92,8 @@ class CompiledProcess:
                     Edge(source, trigger, to, process.stages[stage].transitions[index] if stage else None)
                     for to, stage, index in rows)
         self.final_stages = frozenset(s.id for s in process.stages.values() if s.final)
+        # Where an opened case starts (None without an initial stage: `Process.initial_stage` then says so).
+        self.initial_stage = next((s.id for s in process.stages.values() if s.initial), None)
 
     def tables(self) -> Tables:
         """The graph as plain data, for the compiled-definition cache (`install` reads it back)."""
@@ -104,13 +110,18 @@ class CompiledProcess:
 
     def fire(self, stage: str, trigger: str, context: GuardContext) -> Edge | None:
         """The first transition whose guard holds, as `transitions` would pick it; None if none does."""
-        for edge in self.edges(stage, trigger):
-            if edge.holds(context):
-                return edge
-        return None
+        return first_holding(self.edges(stage, trigger), context.fields, context.counts)
 
     def has_trigger(self, stage: str, trigger: str) -> bool:
         return (stage, trigger) in self._edges
+
+
+def first_holding(edges: tuple[Edge, ...], fields: Mapping[str, Any], counts: Mapping[str, int]) -> Edge | None:
+    """Of `edges` (one stage's transitions on one trigger), the first whose guard holds: the one that fires."""
+    for edge in edges:
+        if edge.holds_on(fields, counts):
+            return edge
+    return None
 
 
 def _definition_of(transition: Any) -> Transition | None:

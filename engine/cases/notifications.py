@@ -14,6 +14,7 @@ from typing import Any
 
 from reviewflow.engine.definition.model import GateOption
 from reviewflow.engine.events import Event
+from reviewflow.engine.values import build
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,22 @@ class Notification:
 
 def owed(gate: str, option: GateOption, event: Event) -> list[Notification]:
     """What the decision `event` settled on `option` owes."""
-    return [Notification(gate, option.id, recipient, option.notify_note, event.at, event.seq,
-                         discharged_by=option.notified_by.get(recipient)) for recipient in option.notify]
+    return [build(Notification, gate=gate, option=option.id, recipient=recipient, note=option.notify_note,
+                  since=event.at, seq=event.seq, done_at=None, discharged_by=option.notified_by.get(recipient),
+                  done_by=None, superseded_at=None) for recipient in option.notify]
 
 
 def discharge(items: list[Notification], event: Event) -> list[Notification]:
-    """Close the notifications this recorded event performs."""
-    return [replace(n, done_at=event.at, done_by=event.name)
-            if n.status == "open" and n.discharged_by == event.name and event.seq > n.seq else n for n in items]
+    """Close the notifications this recorded event performs (`items` itself when it performs none: the
+    fold asks after every recorded event, and most perform none)."""
+    name = event.name
+    for owed_item in items:
+        if owed_item.discharged_by == name:
+            break
+    else:
+        return items
+    return [replace(n, done_at=event.at, done_by=name)
+            if n.status == "open" and n.discharged_by == name and event.seq > n.seq else n for n in items]
 
 
 def close_by_note(items: list[Notification], event: Event) -> list[Notification]:
