@@ -16,7 +16,7 @@ from reviewflow.engine.store.ledger import EMPTY_HEAD, next_entry, read_problem
 from reviewflow.engine.store.sqlite_reads import check_states, deadlines_in, last_entries
 from reviewflow.engine.store.sqlite_rows import case_row, iso
 from reviewflow.engine.store.sqlite_schema import CASE_COLUMNS, MIGRATIONS
-from reviewflow.engine.store.types import CaseRow, DeadlineRow
+from reviewflow.engine.store.types import CaseRow, DeadlineRow, LedgerHead
 
 TEXT = (st.text(st.characters(codec="utf-8"), min_size=1, max_size=10)
         | st.sampled_from(['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "😀", "a/b"]))
@@ -56,7 +56,9 @@ def _write(conn: sqlite3.Connection, row: CaseRow, deadlines: list[DeadlineRow])
         conn.execute("INSERT INTO open_deadlines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (row.ref, d.deadline_id, d.title, iso(d.due), iso(d.window_start), d.weight, d.status, d.owner,
                       d.escalate_to, d.citation))
-    entry = next_entry(EMPTY_HEAD, row, "e" * 64, [DeadlineRow(row.ref, *_fields(d)) for d in deadlines])
+    last = conn.execute("SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1").fetchone()
+    head = EMPTY_HEAD if last is None else LedgerHead(*last)
+    entry = next_entry(head, row, "e" * 64, [DeadlineRow(row.ref, *_fields(d)) for d in deadlines])
     conn.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?)", (entry.position, entry.case_ref, entry.seq,
                                                                     entry.event_hash, entry.state, entry.prev_hash,
                                                                     entry.hash))
@@ -140,3 +142,28 @@ def test_a_table_that_is_not_the_stores_own_sends_every_case_to_python() -> None
                        "ALTER TABLE open_deadlines ADD COLUMN weight REAL")
     assert not sqlite_statecheck.schema_is_ours(conn)
     assert sqlite_statecheck.unproven(conn, ["LS-1"]) == {"LS-1"}
+
+
+def test_a_list_of_cases_is_proven_by_the_database_and_the_doubtful_one_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewflow.engine.store import sqlite_reads
+
+    conn = _store()
+    for n in range(12):
+        _write(conn, CaseRow(f"LS-{n:02}", "leeds", "abc", None, date(2024, 1, 8), "s", False, 1, None, None),
+               [DeadlineRow(f"LS-{n:02}", "notify_panel", "Notify", date(2024, 1, 15), None, "statutory", "open",
+                            "local_authority", None, None)])
+    asked: list[int] = []
+    judged: list[list[str]] = []
+    real_unproven, real_judge = sqlite_reads.unproven, sqlite_reads._judge
+    monkeypatch.setattr(sqlite_reads, "unproven", lambda c, refs: asked.append(len(refs)) or real_unproven(c, refs))
+    monkeypatch.setattr(sqlite_reads, "_judge", lambda c, cases: judged.append([x.ref for x in cases]) or
+                        real_judge(c, cases))
+    rows = [case_row(r) for r in conn.execute(f"SELECT {CASE_COLUMNS} FROM cases ORDER BY ref")]
+    check_states(conn, rows)
+    assert asked == [12] and judged == [[]]
+    conn.execute("UPDATE open_deadlines SET status = 'met' WHERE case_ref = 'LS-07'")
+    with pytest.raises(Exception, match="LS-07 does not verify: deadline row notify_panel"):
+        check_states(conn, rows)
+    assert judged[-1] == ["LS-07"]
+    check_states(conn, rows[:1])  # one case alone is judged in Python without asking the database
+    assert asked == [12, 12] and judged[-1] == ["LS-00"]

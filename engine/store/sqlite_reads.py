@@ -28,6 +28,7 @@ from reviewflow.engine.store.sqlite_statecheck import cases_with_deadlines, unpr
 from reviewflow.engine.store.types import CaseRow, DeadlineRow, LedgerEntry, StoredEvent
 
 _BATCH = 1_000  # rows handed out per integrity check while streaming `cases` and `due`
+_JUDGED_ALONE = 8  # cases checked in Python without asking the database first (sqlite_statecheck)
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
@@ -84,8 +85,12 @@ def deadlines_of(conn: sqlite3.Connection, refs: Sequence[str] | None) -> dict[s
 def check_states(conn: sqlite3.Connection, cases: Sequence[CaseRow]) -> None:
     """Refuse to hand out case rows (and the deadline rows of those cases) that are not the ones their
     last ledger entry recorded: no command prints a projection edited behind the store's back. The
-    database proves most cases itself (sqlite_statecheck); `_judge` decides the rest."""
-    doubtful = unproven(conn, [c.ref for c in cases]) if cases else set()
+    database proves most cases of a list itself (sqlite_statecheck); `_judge` decides the rest, and a
+    case or two alone (`case show`), where asking the database first costs more than it saves."""
+    if len(cases) <= _JUDGED_ALONE:
+        _judge(conn, cases)
+        return
+    doubtful = unproven(conn, [c.ref for c in cases])
     _judge(conn, [c for c in cases if c.ref in doubtful])
 
 
