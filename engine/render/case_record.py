@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,10 @@ def _data_text(data: Mapping[str, Any]) -> str:
             value = ",".join(map(str, value))
         elif value is True or value is False:
             value = str(value).lower()
-        elif isinstance(value, str) and any(c in value for c in "\n\r\t"):
-            value = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, str) and "\n" in value:
+            # Only the line breaks are written here; other control characters are the terminal
+            # escaping's (engine.render.terminal), as in every other cell.
+            value = '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
         parts.append(f"{key}={value}")
     return " ".join(parts)
 
