@@ -63,6 +63,7 @@ from reviewflow.engine.store.types import (
     StoreInfo,
     check_deadline_rows,
 )
+from reviewflow.engine.store.verifying import CaseExaminer
 
 __all__ = ["SQLiteStore", "copy_store_file", "put_store_file"]
 
@@ -363,9 +364,9 @@ class SQLiteStore:
         checked against their last ledger entries, a batch at a time, before their rows are handed out."""
         return sqlite_reads.iter_due(self._read(), as_of, within_days, owner, check)
 
-    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+    def verify(self, ref: str | None = None, examine: CaseExaminer | None = None) -> list[ChainProblem]:
         """Recompute every hash from the stored payloads, and the ledger; an empty list means intact."""
-        return sqlite_verify.verify(self._read(), ref)
+        return sqlite_verify.verify(self._read(), ref, examine)
 
     def backup(self, target: str) -> None:
         """Copy the store, as it is at one moment, into the new private file `target` (SQLite's online
