@@ -50,19 +50,24 @@ def verify_store(service: CaseService, ref: str | None = None, progress: Progres
     store = service.store
     problems: list[ChainProblem] = []
     notes: list[str] = []
-    if ref is None:
-        problems += [ChainProblem("", 0, f"the database file does not pass its own check: {line}", "store")
-                     for line in store.integrity_check()]
-        hashes = store.definition_hashes()
-    else:
-        hashes = [store.case(ref, check=False).definition_hash]  # NotFoundError for an unknown case
-    broken = _definitions(service, hashes)
-    # One pass over the store, a case at a time in one read snapshot: its chain and ledger entries (the
-    # store's), then its projection against a fresh fold of the events that pass read (_Projections).
-    projections = _Projections(service, broken, progress)
-    problems += store.verify(ref, projections)
+    # The database's check of its own file runs beside the pass below (SQLite: in a thread of its own).
+    file_check = store.begin_integrity_check() if ref is None else None
+    try:
+        hashes = store.definition_hashes() if ref is None else [store.case(ref, check=False).definition_hash]
+        broken = _definitions(service, hashes)
+        # One pass over the store, a case at a time in one read snapshot: its chain and ledger entries (the
+        # store's), then its projection against a fresh fold of the events that pass read (_Projections).
+        projections = _Projections(service, broken, progress)
+        problems += store.verify(ref, projections)
+    except Exception:
+        if file_check is not None:
+            file_check()  # a file the database cannot read: said as its own check says it, as before
+        raise
     for definition_hash, wrong in broken.items():
         problems += wrong.problems(projections.users.get(definition_hash, []))
+    if file_check is not None:
+        problems += [ChainProblem("", 0, f"the database file does not pass its own check: {line}", "store")
+                     for line in file_check()]
     if ref is None and not store.ledger_visible():
         notes.append(f"the links between ledger entries were not checked: login {store.info().principal} sees "
                      "only its partnerships' entries; run `reviewflow verify` as the store's owner for the whole "

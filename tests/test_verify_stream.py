@@ -165,3 +165,22 @@ def test_the_sqlite_cursors_follow_python_string_order(tmp_path: Path) -> None:
     conn.execute("CREATE TABLE t (ref TEXT PRIMARY KEY)")
     conn.executemany("INSERT INTO t VALUES (?)", [(r,) for r in refs])
     assert [r[0] for r in conn.execute("SELECT ref FROM t ORDER BY ref")] == sorted(refs)
+
+
+def test_a_damaged_file_is_named_by_its_own_check_run_beside_the_pass(tmp_path: Path, root: Path) -> None:
+    """SQLite's integrity check runs in a thread of its own while the cases are read: what it finds is
+    still reported, in its words. (An index whose definition no longer matches its entries passes the
+    quick check a store is opened with, but not the full check.)"""
+    path = tmp_path / "s.db"
+    with SQLiteStore(str(path)) as store:
+        _open_cases(CaseService(store, Registry([root])), ["C-1", "C-2"])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ledger_by_case ON ledger (seq, position)' "
+                 "WHERE name = 'ledger_by_case'")
+    conn.close()
+    with SQLiteStore(str(path)) as store:
+        problems = verify_store(CaseService(store, Registry([root]))).problems
+    assert [(p.ref, p.kind) for p in problems] == [("", "store")] * 4
+    assert problems[0].message == "the database file does not pass its own check: row 1 missing from index " \
+                                  "ledger_by_case"

@@ -4,6 +4,7 @@ and the ledger, the ledger's own links when this login sees all of it; and the l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.store.ledger import EMPTY_HEAD, check_ledger_links
@@ -87,3 +88,6 @@ class PostgresVerify(PostgresReads):
     def integrity_check(self) -> list[str]:
         """The server checks its own pages (data checksums, WAL): nothing for a client to add here."""
         return []
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        return self.integrity_check

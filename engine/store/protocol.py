@@ -32,7 +32,7 @@ A store object belongs to one thread; processes share a store by each opening th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -213,6 +213,12 @@ class Store(Protocol):
     def integrity_check(self) -> list[str]:
         """The database's own check of its files (SQLite: PRAGMA integrity_check); [] when sound.
         PostgreSQL checks its pages itself (data checksums) and gives []."""
+        ...
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        """`integrity_check` started now and left to run beside whatever this store is asked next (where
+        the backend has a check of its own to run); the function returned waits for it and gives what
+        `integrity_check` gives, or raises what it would raise."""
         ...
 
     def info(self) -> StoreInfo:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date
 from types import TracebackType
@@ -375,9 +375,11 @@ class SQLiteStore:
 
     def integrity_check(self) -> list[str]:
         """SQLite's full check of the file (every page, index and constraint); [] when it is sound."""
-        with self._read() as conn:
-            found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
-        return [] if found == ["ok"] else found
+        return self.begin_integrity_check()()
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        """`integrity_check`, run beside what this store reads next (its own connection and thread)."""
+        return sqlite_verify.begin_integrity_check(self._read(), self.path, self.busy_timeout_ms)
 
     def ledger_head(self) -> LedgerHead:
         with self._read() as conn:

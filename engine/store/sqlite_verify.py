@@ -5,9 +5,13 @@ in case order (store/verifying.py), all in one read snapshot."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from reviewflow.engine.store.ledger import check_ledger_links
+from reviewflow.engine.store.sqlite_files import is_memory, translate_error
 from reviewflow.engine.store.sqlite_reads import unknown_case
 from reviewflow.engine.store.sqlite_rows import case_row, deadline_row, ledger_entry
 from reviewflow.engine.store.sqlite_schema import (
@@ -46,3 +50,38 @@ def verify(read: AbstractContextManager[sqlite3.Connection], ref: str | None,
         if one and not any_case:
             raise unknown_case(conn, ref)  # type: ignore[arg-type]
     return sorted(problems + found, key=lambda p: (p.ref, p.seq))
+
+
+def begin_integrity_check(read: AbstractContextManager[sqlite3.Connection], path: str,
+                          busy_timeout_ms: int) -> Callable[[], list[str]]:
+    """`SQLiteStore.begin_integrity_check`: a file is checked over a connection of its own in a thread of
+    its own, while the caller goes on reading (SQLite lets go of the interpreter while it checks, so on
+    a store of a million events the check's seconds are spent beside `verify`'s pass, not before it); a
+    store in memory has only the one connection, and is checked at once."""
+    if is_memory(path):
+        with read as conn:
+            found = _problems(conn)
+        return lambda: found
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewflow-integrity-check")
+    try:
+        return pool.submit(_check_file, path, busy_timeout_ms).result
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _check_file(path: str, busy_timeout_ms: int) -> list[str]:
+    try:
+        # Read-only by URI, so a file removed meanwhile is an error rather than a new empty database.
+        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True, isolation_level=None,
+                               timeout=busy_timeout_ms / 1000)
+        try:
+            return _problems(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path, busy_timeout_ms) from exc
+
+
+def _problems(conn: sqlite3.Connection) -> list[str]:
+    found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+    return [] if found == ["ok"] else found
