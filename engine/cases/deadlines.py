@@ -186,6 +186,8 @@ def _apply_controls(cal: CalendarLike, rule: DeadlineRule, due: date, controls: 
 
     Pauses nest (a hold and a manual pause, or two holds, over one deadline): the clock stops at the first
     pause and restarts at the last resumption. Time paused before the deadline's anchor is not counted."""
+    if not controls:  # most deadlines of most cases: nothing recorded against them
+        return due, (), None, None
     adjustments: list[Adjustment] = []
     paused: Control | None = None
     depth = 0
