@@ -23,9 +23,8 @@ The anchor (`reviewflow.engine.store.anchor`) is checked, and written, by the co
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from reviewflow.engine.cases.definitions import process_file_of
@@ -33,6 +32,7 @@ from reviewflow.engine.cases.projection import deadline_rows
 from reviewflow.engine.cases.views import Verification
 from reviewflow.engine.definition.registry import Registry
 from reviewflow.engine.errors import DefinitionError, EngineError, IntegrityError, NotFoundError, StoreError
+from reviewflow.engine.events import Event
 from reviewflow.engine.service import CaseService, row_differences
 from reviewflow.engine.store.protocol import Store
 from reviewflow.engine.store.types import CaseRow, ChainProblem, DeadlineRow
@@ -50,82 +50,107 @@ def verify_store(service: CaseService, ref: str | None = None, progress: Progres
     store = service.store
     problems: list[ChainProblem] = []
     notes: list[str] = []
-    if ref is None:
+    # The database's check of its own file runs beside the pass below (SQLite: in a thread of its own).
+    file_check = store.begin_integrity_check() if ref is None else None
+    try:
+        hashes = store.definition_hashes() if ref is None else [store.case(ref, check=False).definition_hash]
+        broken = _definitions(service, hashes)
+        # One pass over the store, a case at a time in one read snapshot: its chain and ledger entries (the
+        # store's), then its projection against a fresh fold of the events that pass read (_Projections).
+        projections = _Projections(service, broken, progress)
+        problems += store.verify(ref, projections)
+    except Exception:
+        if file_check is not None:
+            file_check()  # a file the database cannot read: said as its own check says it, as before
+        raise
+    for definition_hash, wrong in broken.items():
+        problems += wrong.problems(projections.users.get(definition_hash, []))
+    if file_check is not None:
         problems += [ChainProblem("", 0, f"the database file does not pass its own check: {line}", "store")
-                     for line in store.integrity_check()]
-    rows = [store.case(ref, check=False)] if ref is not None else store.cases(check=False)
-    problems += store.verify(ref)
-    hashes = sorted({r.definition_hash for r in rows}) if ref is not None else store.definition_hashes()
-    broken = _definitions(service, hashes, rows, problems)
-    due = _deadlines_by_case(service, rows)
-    events = 0
-    for done, row in enumerate(rows, start=1):
-        events += row.last_seq
-        if row.definition_hash not in broken:
-            found = _projection(service, row, due.get(row.ref, []))
-            if found:
-                # Confirm on a fresh read: the rows above were read before this case's events, and another
-                # writer may have moved the case on in between (verify runs beside everyday work).
-                now = store.case(row.ref, check=False)
-                if now != row:
-                    found = _projection(service, now, [d for d in store.due(date.min, check=False)
-                                                       if d.case_ref == row.ref])
-            problems += found
-        if progress is not None:
-            progress(done, len(rows))
+                     for line in file_check()]
     if ref is None and not store.ledger_visible():
         notes.append(f"the links between ledger entries were not checked: login {store.info().principal} sees "
                      "only its partnerships' entries; run `reviewflow verify` as the store's owner for the whole "
                      "ledger")
     unique = sorted(set(problems), key=lambda p: (p.ref, p.seq, p.kind, p.message))
-    return Verification(len(rows), events, tuple(unique), len(hashes), store.ledger_head().position, tuple(notes))
+    return Verification(projections.cases, projections.events, tuple(unique), len(hashes),
+                        store.ledger_head().position, tuple(notes))
 
 
-def _definitions(service: CaseService, hashes: list[str], rows: list[CaseRow],
-                 problems: list[ChainProblem]) -> set[str]:
-    """Each stored definition against its hash; returns the hashes that cannot be trusted to fold with."""
-    broken: set[str] = set()
-    for definition_hash in hashes:
-        users = sorted(r.ref for r in rows if r.definition_hash == definition_hash)
+@dataclass(frozen=True)
+class _Broken:
+    """A stored definition that cannot be trusted to fold with, and what to say of it."""
+
+    definition_hash: str
+    before: str | None = None  # the problem, up to where the cases under it are named; None: not stored
+    after: str = ""
+
+    def problems(self, users: list[str]) -> list[ChainProblem]:
+        """What to say of it, given the cases under it (in ref order)."""
+        if self.before is None:
+            return [ChainProblem(ref, 0, f"its definition {self.definition_hash} is not stored", "definition")
+                    for ref in users]
         used = f" (used by {', '.join(users[:5])}{' …' if len(users) > 5 else ''})" if users else ""
+        return [ChainProblem("", 0, self.before + used + self.after, "definition")]
+
+
+def _definitions(service: CaseService, hashes: list[str]) -> dict[str, _Broken]:
+    """Each stored definition against its hash: those that cannot be trusted to fold with."""
+    broken: dict[str, _Broken] = {}
+    for definition_hash in hashes:
         try:
             stored = service.store.definition(definition_hash)
         except NotFoundError:
-            broken.add(definition_hash)
-            for ref in users:
-                problems.append(ChainProblem(ref, 0, f"its definition {definition_hash} is not stored", "definition"))
+            broken[definition_hash] = _Broken(definition_hash)
             continue
         from reviewflow.engine.definition.loader import load_from_bundle
 
         try:
             process = load_from_bundle(stored.bundle, process_file_of(stored.bundle, stored.process_id))
         except (DefinitionError, NotFoundError) as exc:
-            broken.add(definition_hash)
-            problems.append(ChainProblem("", 0, f"the stored definition {definition_hash}{used} no longer loads "
-                                         f"({exc.message}): its text was changed", "definition"))
+            broken[definition_hash] = _Broken(definition_hash, f"the stored definition {definition_hash}",
+                                              f" no longer loads ({exc.message}): its text was changed")
             continue
         if process.text_hash != definition_hash or process.id != stored.process_id \
                 or process.version != stored.version:
-            broken.add(definition_hash)
-            problems.append(ChainProblem("", 0, f"the stored definition {definition_hash} of {stored.process_id}"
-                                         f"{used} does not match its hash: its text was changed after it was "
-                                         "stored", "definition"))
+            broken[definition_hash] = _Broken(definition_hash, f"the stored definition {definition_hash} of "
+                                              f"{stored.process_id}", " does not match its hash: its text was "
+                                              "changed after it was stored")
     return broken
 
 
-def _deadlines_by_case(service: CaseService, rows: list[CaseRow]) -> dict[str, list[DeadlineRow]]:
-    found: dict[str, list[DeadlineRow]] = {}
-    wanted = {r.ref for r in rows}
-    for d in service.store.due(date.min, check=False):
-        if d.case_ref in wanted:
-            found.setdefault(d.case_ref, []).append(d)
-    return found
+class _Projections:
+    """`verify`'s examiner (store.verifying.CaseExaminer): every case row's projection against a fresh
+    fold, counting the cases and events checked and noting the cases of the definitions that are broken
+    (their projections are not folded: the definition's own problem says why)."""
+
+    def __init__(self, service: CaseService, broken: dict[str, _Broken], progress: Progress | None) -> None:
+        self._service, self._broken, self._progress = service, broken, progress
+        self.total = self.cases = self.events = 0
+        self.users: dict[str, list[str]] = {}
+
+    def begin(self, cases: int) -> None:
+        self.total = cases
+
+    def __call__(self, row: CaseRow, events: Sequence[Event] | None,
+                 deadlines: Sequence[DeadlineRow]) -> list[ChainProblem]:
+        self.cases += 1
+        self.events += row.last_seq
+        if row.definition_hash in self._broken:
+            self.users.setdefault(row.definition_hash, []).append(row.ref)
+            found = []
+        else:
+            found = [] if events is None else _projection(self._service, row, list(events), deadlines)
+        if self._progress is not None:
+            self._progress(self.cases, max(self.total, self.cases))
+        return found
 
 
-def _projection(service: CaseService, row: CaseRow, stored_rows: list[DeadlineRow]) -> list[ChainProblem]:
-    """A case's row and deadline rows against a fresh fold of its events under its stored definition."""
+def _projection(service: CaseService, row: CaseRow, events: list[Event],
+                stored_rows: Sequence[DeadlineRow]) -> list[ChainProblem]:
+    """A case's row and deadline rows against a fresh fold of its events under its stored definition
+    (`events` as stored, read in the same snapshot as the rows)."""
     try:
-        events = [s.event for s in service.store.events(row.ref, check=False)]
         case = service.replay(row, events)
     except (EngineError, ValueError, KeyError, TypeError) as exc:  # the chain problem is reported already
         message = exc.message if isinstance(exc, EngineError) else str(exc)
@@ -134,7 +159,7 @@ def _projection(service: CaseService, row: CaseRow, stored_rows: list[DeadlineRo
         return [ChainProblem(row.ref, 0, f"its events do not fold under its definition {row.definition_hash} "
                              f"({message})", "projection")]
     if len(events) != row.last_seq:
-        return []  # written to since the row was read: the chain and ledger checks cover it
+        return []  # the chain and ledger checks name a case row that does not match its events
     problems = [ChainProblem(row.ref, 0, f"case row: {difference}", "projection")
                 for difference in row_differences(row, case)]
     as_of = row.projected_on or case.last_at
@@ -142,6 +167,8 @@ def _projection(service: CaseService, row: CaseRow, stored_rows: list[DeadlineRo
         return problems
     fresh = {d.deadline_id: d for d in deadline_rows(case, as_of)}
     stored = {d.deadline_id: d for d in stored_rows}
+    if fresh == stored:
+        return problems  # the common case: every row equal, field for field
     for deadline_id in sorted(set(fresh) | set(stored)):
         if deadline_id not in stored:
             problems.append(ChainProblem(row.ref, 0, f"deadline row {deadline_id} is missing: its events give an "

@@ -124,6 +124,33 @@ def test_due_says_what_case_show_says_of_every_case_on_every_day_around_its_date
     assert {"pending", "due_soon", "overdue", "paused", "task", "hold"} <= seen_kinds
 
 
+def _rows_from_instances(case: Case, as_of: date) -> list[Any]:
+    """The projection's deadline rows as built from the full deadline instances (`case show`'s)."""
+    return [(d.id, d.title, d.due, d.window_start, d.weight,
+             "paused" if d.status == "paused" else "extended" if d.extensions else "pending", d.owner,
+             d.escalate_to, d.citation) for d in case.deadlines(as_of) if d.status in OPEN]
+
+
+def test_projection_rows_are_the_open_deadline_instances_on_every_day_around_their_dates(prefixes: Any) -> None:
+    """`deadline_rows` works a row out without building the deadline's instance: every field must still
+    be the instance's (due, window, weight, base status, owner, escalation, citation)."""
+    _, cases = prefixes
+    compared = paused = 0
+    for ref, case in cases.items():
+        if case.is_closed:
+            assert deadline_rows(case, case.last_at or date(2024, 1, 1)) == []
+            continue
+        for day in _days(case):
+            rows = [r for r in deadline_rows(case, day) if "/" not in r.deadline_id
+                    and not r.deadline_id.startswith("hold:")]
+            assert [(r.deadline_id, r.title, r.due, r.window_start, r.weight, r.status, r.owner, r.escalate_to,
+                     r.citation) for r in rows] == _rows_from_instances(case, day), (ref, day)
+            assert all(r.case_ref == ref for r in rows)
+            compared += len(rows)
+            paused += sum(r.status == "paused" for r in rows)
+    assert compared > 2000 and paused
+
+
 def _cli(db: Path, *args: str) -> Any:
     return CliRunner().invoke(cli, [*args, "--db", str(db)])
 

@@ -186,6 +186,8 @@ def _apply_controls(cal: CalendarLike, rule: DeadlineRule, due: date, controls: 
 
     Pauses nest (a hold and a manual pause, or two holds, over one deadline): the clock stops at the first
     pause and restarts at the last resumption. Time paused before the deadline's anchor is not counted."""
+    if not controls:  # most deadlines of most cases: nothing recorded against them
+        return due, (), None, None
     adjustments: list[Adjustment] = []
     paused: Control | None = None
     depth = 0
@@ -253,6 +255,44 @@ def instance(process: Process, cal: CalendarLike, deadline: Deadline, anchor: An
              as_of: date, closed: bool = False) -> DeadlineInstance:
     """One deadline of one case, with its status as of `as_of` (`closed`: the case has ended)."""
     rule = deadline.rule
+    window_start, original, due, adjustments, status, early = _worked_out(cal, deadline, anchor, met, controls,
+                                                                          applies, as_of, closed)
+    described, citation, owner = fixed_parts(process, deadline)
+    return DeadlineInstance(
+        id=deadline.id, title=deadline.title, weight=deadline.weight.value, rule=described,
+        citation=citation, anchor=anchor, due=due,
+        window_start=window_start, original_due=original, status=status,
+        met_at=met[1] if met else None, met_seq=met[0] if met else None, early=early,
+        non_working=None if rule.unit == "working_days" else cal.non_working_reason(due),
+        provisional=cal.is_provisional(due), adjustments=adjustments,
+        owner=owner, escalate_to=deadline.escalate_to, unit=rule.unit,
+    )
+
+
+def open_dates(cal: CalendarLike, deadline: Deadline, anchor: Anchor,
+               met: tuple[int, date] | None, controls: Sequence[Control], applies: bool,
+               as_of: date, closed: bool = False) -> tuple[date | None, date, str, bool] | None:
+    """(window start, due date, status, whether an extension moved it) of the deadline when `instance`
+    would give it an open status, None otherwise; without building the instance (what the open-deadline projection needs of every
+    deadline of every case, and `verify` works out again for every case in the store).
+
+    Every step that can fail on a case's own dates is taken as `instance` takes it, so a case whose
+    deadlines cannot be worked out fails here too."""
+    rule = deadline.rule
+    window_start, _, due, adjustments, status, _ = _worked_out(cal, deadline, anchor, met, controls, applies, as_of,
+                                                               closed)
+    if rule.unit != "working_days":
+        cal.non_working_reason(due)
+    if status not in OPEN_STATUSES:
+        return None
+    return window_start, due, status, any(a.kind == "extended" for a in adjustments)
+
+
+def _worked_out(cal: CalendarLike, deadline: Deadline, anchor: Anchor, met: tuple[int, date] | None,
+                controls: Sequence[Control], applies: bool, as_of: date, closed: bool
+                ) -> tuple[date | None, date, date, tuple[Adjustment, ...], str, bool]:
+    """(window start, original due, due, adjustments, status, early) of one deadline of one case."""
+    rule = deadline.rule
     window_start, original = base_dates(cal, rule, anchor.at)
     due, adjustments, paused, waiver = _apply_controls(cal, rule, original, controls, anchor.at)
     early = False
@@ -268,15 +308,26 @@ def instance(process: Process, cal: CalendarLike, deadline: Deadline, anchor: An
     else:
         status = open_status(cal, due, as_of, due_soon_days(deadline), paused is not None,
                              any(a.kind == "extended" for a in adjustments))
-    return DeadlineInstance(
-        id=deadline.id, title=deadline.title, weight=deadline.weight.value, rule=rule.describe(),
-        citation=citation_text(process, deadline.cite), anchor=anchor, due=due,
-        window_start=window_start, original_due=original, status=status,
-        met_at=met[1] if met else None, met_seq=met[0] if met else None, early=early,
-        non_working=None if rule.unit == "working_days" else cal.non_working_reason(due),
-        provisional=cal.is_provisional(due), adjustments=adjustments,
-        owner=owner_of(process, deadline), escalate_to=deadline.escalate_to, unit=rule.unit,
-    )
+    return window_start, original, due, adjustments, status, early
+
+
+# What a deadline's instances share whatever the case (its rule in words, its citation, its owner), worked
+# out once per definition: every case replayed, listed or verified asks for them again.
+_fixed_cache: dict[int, tuple[Process, dict[int, tuple[Deadline, str, str | None, str | None]]]] = {}
+
+
+def fixed_parts(process: Process, deadline: Deadline) -> tuple[str, str | None, str | None]:
+    """(its rule in words, its citation, its owner): the same for every case under `process`."""
+    kept = _fixed_cache.get(id(process))
+    if kept is None or kept[0] is not process:
+        if len(_fixed_cache) > 64:
+            _fixed_cache.clear()
+        kept = _fixed_cache[id(process)] = (process, {})
+    hit = kept[1].get(id(deadline))
+    if hit is None or hit[0] is not deadline:
+        hit = kept[1][id(deadline)] = (deadline, deadline.rule.describe(), citation_text(process, deadline.cite),
+                                       owner_of(process, deadline))
+    return hit[1], hit[2], hit[3]
 
 
 @dataclass(frozen=True)

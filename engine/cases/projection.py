@@ -14,9 +14,10 @@ from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases.case import Case
 from reviewflow.engine.cases.deadlines import (
     DEFAULT_DUE_SOON,
-    OPEN_STATUSES,
     calendar_for_process,
     due_soon_days,
+    fixed_parts,
+    open_dates,
     open_status,
 )
 from reviewflow.engine.definition.model import Process
@@ -37,12 +38,23 @@ def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
     if case.is_closed:
         return []
     rows = []
-    for d in case.deadlines(as_of):
-        if d.status not in OPEN_STATUSES:
+    process, calendar, fields, counts = case.process, case.calendar, case.fields, case.counts
+    for d in process.deadlines.values():
+        # Case.deadline's steps, with the instance left unbuilt (`open_dates`): a row needs only the dates
+        # and status of an open deadline, and every case `verify` checks asks for them again.
+        anchor = case.anchor(d.rule.anchor)
+        if anchor is None:
             continue
-        base = "paused" if d.status == "paused" else "extended" if d.extensions else "pending"
-        rows.append(DeadlineRow(case.ref, d.id, d.title, d.due, d.window_start, d.weight, base, d.owner,
-                                d.escalate_to, d.citation))
+        met = case._met(d, anchor)
+        applies = d.applies_when is None or bool(d.applies_when.evaluate(fields, counts))
+        found = open_dates(calendar, d, anchor, met, case.controls.get(d.id, ()), applies, as_of, False)
+        if found is None:
+            continue
+        window_start, due, status, extended = found
+        base = "paused" if status == "paused" else "extended" if extended else "pending"
+        _, citation, owner = fixed_parts(process, d)
+        rows.append(DeadlineRow(case.ref, d.id, d.title, due, window_start, d.weight.value, base, owner,
+                                d.escalate_to, citation))
     for task in case.tasks(as_of):
         if task.status in ("pending", "due_soon", "overdue"):
             event = case.process.events.get(task.done_by)

@@ -4,15 +4,21 @@ and the ledger, the ledger's own links when this login sees all of it; and the l
 
 from __future__ import annotations
 
-from itertools import groupby
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.store.ledger import EMPTY_HEAD, check_ledger_links
 from reviewflow.engine.store.postgres_reads import PostgresReads
-from reviewflow.engine.store.postgres_rows import case_row, ledger_entry
-from reviewflow.engine.store.postgres_schema import CASE_COLUMNS, EVENT_COLUMNS, LEDGER_COLUMNS, SCHEMA
-from reviewflow.engine.store.types import ChainProblem, LedgerEntry, LedgerHead
-from reviewflow.engine.store.verifying import check_case, check_leftovers
+from reviewflow.engine.store.postgres_rows import case_row, deadline_row, ledger_entry
+from reviewflow.engine.store.postgres_schema import (
+    CASE_COLUMNS,
+    DEADLINE_COLUMNS,
+    EVENT_COLUMNS,
+    LEDGER_COLUMNS,
+    SCHEMA,
+)
+from reviewflow.engine.store.types import ChainProblem, LedgerHead
+from reviewflow.engine.store.verifying import CaseExaminer, verify_cases
 
 if TYPE_CHECKING:
     import psycopg
@@ -21,35 +27,41 @@ if TYPE_CHECKING:
 class PostgresVerify(PostgresReads):
     """`verify` and the ledger of `PostgresStore`."""
 
-    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+    def verify(self, ref: str | None = None, examine: CaseExaminer | None = None) -> list[ChainProblem]:
         problems: list[ChainProblem] = []
         one = ref is not None
         where, params = (" WHERE case_ref = %s", (ref,)) if one else ("", ())
         with self._snapshot() as conn:
-            cases = {str(r[0]): case_row(r) for r in conn.execute(
-                f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases" + (" WHERE ref = %s" if one else ""), params)}
-            deadlines = self._deadlines_of(conn, [ref] if one else None)  # type: ignore[list-item]
-            entries: dict[str, list[LedgerEntry]] = {}
-            for r in conn.execute(f"SELECT {LEDGER_COLUMNS} FROM {SCHEMA}.ledger{where} "
-                                  "ORDER BY case_ref, position", params):
-                entries.setdefault(str(r[1]), []).append(ledger_entry(r))
+            if examine is not None:
+                counted = conn.execute(f"SELECT count(*) FROM {SCHEMA}.cases" + (" WHERE ref = %s" if one else ""),
+                                       params).fetchone()
+                examine.begin(int(counted[0]) if counted else 0)
             if not one and self._sees_whole_ledger(conn):
-                link_problems, _ = check_ledger_links(ledger_entry(r) for r in conn.execute(
-                    f"SELECT {LEDGER_COLUMNS} FROM {SCHEMA}.ledger ORDER BY position"))
-                problems += link_problems
-            seen: set[str] = set()
-            # A server-side cursor: a store of millions of events is checked without holding them all.
-            with conn.cursor(name="reviewflow_verify") as cursor:
-                cursor.itersize = 5_000
-                cursor.execute(f"SELECT case_ref, {EVENT_COLUMNS} FROM {SCHEMA}.events{where} "
-                               "ORDER BY case_ref, seq", params)
-                for case_ref, group in groupby(cursor, key=lambda r: str(r[0])):
-                    seen.add(case_ref)
-                    problems += check_case(case_ref, [r[1:] for r in group], cases.get(case_ref), deadlines, entries)
-        if one and not seen and not cases and not entries:
+                problems += check_ledger_links(ledger_entry(r) for r in conn.execute(
+                    f"SELECT {LEDGER_COLUMNS} FROM {SCHEMA}.ledger ORDER BY position"))[0]
+            # Server-side cursors in case order (every ref column is COLLATE "C": byte order, as the merge
+            # in store/verifying.py compares), walked side by side: millions of events checked without
+            # holding them, each case's rows in hand together, once.
+            with conn.cursor(name="reviewflow_verify_cases") as cases, \
+                    conn.cursor(name="reviewflow_verify_events") as events, \
+                    conn.cursor(name="reviewflow_verify_ledger") as ledger, \
+                    conn.cursor(name="reviewflow_verify_deadlines") as deadlines:
+                for cursor, sql in ((cases, f"SELECT {CASE_COLUMNS} FROM {SCHEMA}.cases"
+                                            + (" WHERE ref = %s" if one else "") + " ORDER BY ref"),
+                                    (events, f"SELECT case_ref, {EVENT_COLUMNS} FROM {SCHEMA}.events{where} "
+                                             "ORDER BY case_ref, seq"),
+                                    (ledger, f"SELECT {LEDGER_COLUMNS} FROM {SCHEMA}.ledger{where} "
+                                             "ORDER BY case_ref, position"),
+                                    (deadlines, f"SELECT {DEADLINE_COLUMNS} FROM {SCHEMA}.open_deadlines{where} "
+                                                "ORDER BY case_ref, deadline_id")):
+                    cursor.itersize = 5_000
+                    cursor.execute(sql, params)
+                found, any_case = verify_cases((case_row(r) for r in cases), events,
+                                               (ledger_entry(r) for r in ledger),
+                                               (deadline_row(r) for r in deadlines), examine)
+        if one and not any_case:
             self._unknown_case(ref)  # type: ignore[arg-type]
-        problems += check_leftovers(cases, seen, deadlines, entries)
-        return sorted(problems, key=lambda p: (p.ref, p.seq))
+        return sorted(problems + found, key=lambda p: (p.ref, p.seq))
 
     @staticmethod
     def _sees_whole_ledger(conn: psycopg.Connection[Any]) -> bool:
@@ -76,3 +88,6 @@ class PostgresVerify(PostgresReads):
     def integrity_check(self) -> list[str]:
         """The server checks its own pages (data checksums, WAL): nothing for a client to add here."""
         return []
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        return self.integrity_check

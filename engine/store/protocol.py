@@ -32,7 +32,7 @@ A store object belongs to one thread; processes share a store by each opening th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -48,6 +48,7 @@ from reviewflow.engine.store.types import (
     StoredEvent,
     StoreInfo,
 )
+from reviewflow.engine.store.verifying import CaseExaminer
 
 
 @runtime_checkable
@@ -181,10 +182,12 @@ class Store(Protocol):
         Reads of this store made while the rows are being consumed see the same snapshot."""
         ...
 
-    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+    def verify(self, ref: str | None = None, examine: CaseExaminer | None = None) -> list[ChainProblem]:
         """Recompute every hash of one case, or of all, from the stored payloads, and the ledger: every
         entry's hash, every link between entries (store-wide only), every entry against the event it
-        names, and each case's rows against its last entry.
+        names, and each case's rows against its last entry. With `examine`, each case row is also handed
+        to it, in the same read snapshot, with its events decoded and its deadline rows, and the problems
+        it names are among those returned (how `reviewflow verify` checks every projection in one pass).
 
         Returns the problems sorted by (ref, seq); an empty list means the record is intact. Tampering
         is reported, never raised; raises `NotFoundError` only for an unknown `ref`. On PostgreSQL the
@@ -210,6 +213,12 @@ class Store(Protocol):
     def integrity_check(self) -> list[str]:
         """The database's own check of its files (SQLite: PRAGMA integrity_check); [] when sound.
         PostgreSQL checks its pages itself (data checksums) and gives []."""
+        ...
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        """`integrity_check` started now and left to run beside whatever this store is asked next (where
+        the backend has a check of its own to run); the function returned waits for it and gives what
+        `integrity_check` gives, or raises what it would raise."""
         ...
 
     def info(self) -> StoreInfo:

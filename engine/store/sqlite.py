@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date
 from types import TracebackType
@@ -63,6 +63,7 @@ from reviewflow.engine.store.types import (
     StoreInfo,
     check_deadline_rows,
 )
+from reviewflow.engine.store.verifying import CaseExaminer
 
 __all__ = ["SQLiteStore", "copy_store_file", "put_store_file"]
 
@@ -363,9 +364,9 @@ class SQLiteStore:
         checked against their last ledger entries, a batch at a time, before their rows are handed out."""
         return sqlite_reads.iter_due(self._read(), as_of, within_days, owner, check)
 
-    def verify(self, ref: str | None = None) -> list[ChainProblem]:
+    def verify(self, ref: str | None = None, examine: CaseExaminer | None = None) -> list[ChainProblem]:
         """Recompute every hash from the stored payloads, and the ledger; an empty list means intact."""
-        return sqlite_verify.verify(self._read(), ref)
+        return sqlite_verify.verify(self._read(), ref, examine)
 
     def backup(self, target: str) -> None:
         """Copy the store, as it is at one moment, into the new private file `target` (SQLite's online
@@ -374,9 +375,11 @@ class SQLiteStore:
 
     def integrity_check(self) -> list[str]:
         """SQLite's full check of the file (every page, index and constraint); [] when it is sound."""
-        with self._read() as conn:
-            found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
-        return [] if found == ["ok"] else found
+        return self.begin_integrity_check()()
+
+    def begin_integrity_check(self) -> Callable[[], list[str]]:
+        """`integrity_check`, run beside what this store reads next (its own connection and thread)."""
+        return sqlite_verify.begin_integrity_check(self._read(), self.path, self.busy_timeout_ms)
 
     def ledger_head(self) -> LedgerHead:
         with self._read() as conn:
