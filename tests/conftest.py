@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from installed import Installed, install
 from store_backends import PG_ENV, PG_SKIP, PG_URL, Backend, PgServer, postgres_backend, sqlite_backend
+from test_runtime_support import FULL
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,3 +95,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                if PG_SKIP in str(getattr(r, "longrepr", ""))]
     if skipped:
         terminalreporter.write_line(f"{len(skipped)} PostgreSQL tests skipped. {PG_SKIP}")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A processes folder holding the full example definition (tests/test_runtime_support.FULL)."""
+    folder = tmp_path / "processes"
+    folder.mkdir()
+    (folder / "example.yaml").write_text(FULL.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder

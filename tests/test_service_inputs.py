@@ -20,14 +20,6 @@ D = date
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    folder = tmp_path / "processes"
-    folder.mkdir()
-    (folder / "example.yaml").write_text(FULL.read_text(encoding="utf-8"), encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
 def service(root: Path, tmp_path: Path) -> Any:
     store = open_store(tmp_path / "cases.db")
     svc = CaseService(store, Registry([root]))

@@ -30,14 +30,6 @@ NOTIFY_50 = "working_days: 50, after: became_aware"
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    folder = tmp_path / "processes"
-    folder.mkdir()
-    (folder / "example.yaml").write_text(FULL.read_text(encoding="utf-8"), encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
 def svc(backend: Backend, root: Path) -> Iterator[CaseService]:
     """C-1 (open), C-2 (open, panel notified), C-3 (the last write in the store)."""
     with backend.open() as store:

@@ -23,17 +23,9 @@ from reviewflow.engine.store.sqlite import SQLiteStore
 from reviewflow.engine.store.types import CaseRow
 from reviewflow.engine.store.verifying import verify_cases
 from store_backends import PARTNERSHIP, Backend
-from test_runtime_support import FULL, OPEN_FIELDS
+from test_runtime_support import OPEN_FIELDS
 
 D = date
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    folder = tmp_path / "processes"
-    folder.mkdir()
-    (folder / "example.yaml").write_text(FULL.read_text(encoding="utf-8"), encoding="utf-8")
-    return folder
 
 
 def _open_cases(service: CaseService, refs: list[str]) -> None:
