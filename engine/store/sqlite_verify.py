@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -62,6 +61,8 @@ def begin_integrity_check(read: AbstractContextManager[sqlite3.Connection], path
         with read as conn:
             found = _problems(conn)
         return lambda: found
+    from concurrent.futures import ThreadPoolExecutor  # only verify needs it: not every read command
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewflow-integrity-check")
     try:
         return pool.submit(_check_file, path, busy_timeout_ms).result
