@@ -132,9 +132,16 @@ def test_usage_errors_exit_2(args: list[str], says: str) -> None:
 # -- Ctrl-C: exit 130 -----------------------------------------------------------------------------
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a test run started in the background by a shell (`make test &`,
+    nohup, some CI runners) ignores SIGINT, and a child started from it would inherit that and ignore it
+    too, as Unix programs rightly do."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_in_a_running_command_is_one_line_and_exit_130(inject: dict[str, str]) -> None:
     with script(*A_DAY, env={**inject, "REVIEWFLOW_INJECT": "sleep"}, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE) as process:
+                stderr=subprocess.PIPE, preexec_fn=_as_at_a_terminal) as process:
         assert process.stderr is not None
         assert process.stderr.readline() == "ready\n"  # the command is running, past every import
         process.send_signal(signal.SIGINT)
