@@ -63,6 +63,9 @@ def show_command(ref: str, as_of_text: str | None, show_personal: bool, output_f
 def history_command(ref: str, show_personal: bool, output_format: str, db_path: str | None) -> None:
     """Every event of case REF in order: seq, date, kind, name, by, actor, agency, data, hash.
 
+    Nothing is ever edited: an event a later `case correct` superseded is listed as recorded, its date
+    marked *, and a line under the table names the corrections and the date it now counts on.
+
     \b
     Examples:
       reviewflow case history LEEDS-2024-001

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewflow.engine.calendar.rules import CalendarLike
 from reviewflow.engine.cases import checks, definitions
-from reviewflow.engine.cases.case import Case
+from reviewflow.engine.cases.case import Case, corrected_dates
 from reviewflow.engine.cases.checks import DatePolicy, check_partnership
 from reviewflow.engine.cases.definitions import partnership_of
 from reviewflow.engine.cases.projection import (  # row_differences: engine.integrity imports it from here
@@ -191,13 +191,24 @@ class CaseService:
     def history(self, ref: str, show_personal: bool = False) -> list[dict[str, Any]]:
         row = self.store.case(ref)
         personal = self.process_for(row.definition_hash).personal_fields()
+        stored_events = self.store.events(ref)
+        events = [stored.event for stored in stored_events]
+        # Nothing is edited: a superseded event is listed as recorded, and says which corrections supersede it
+        # and, when one re-dated it, the date everything else now counts it on.
+        redated = corrected_dates(events)
+        superseding: dict[int, list[int]] = {}
+        for e in events:
+            if e.kind == "corrected":
+                superseding.setdefault(int(e.data.get("supersedes", 0)), []).append(e.seq)
         out = []
-        for stored in self.store.events(ref):
-            e = stored.event
+        for stored, e in zip(stored_events, events, strict=True):
             data = {k: ("(personal)" if k in personal and not show_personal else v) for k, v in e.data.items()}
+            corrected_date = redated.get(e.seq)
             out.append({"seq": e.seq, "kind": e.kind, "name": e.name, "at": e.at.isoformat(), "by": e.by,
                         "actor": e.actor, "agency": e.agency, "data": data, "recorded_by": stored.recorded_by,
-                        "hash": stored.hash, "prev_hash": stored.prev_hash})
+                        "hash": stored.hash, "prev_hash": stored.prev_hash,
+                        "corrected_by": superseding.get(e.seq, []),
+                        "corrected_date": corrected_date.isoformat() if corrected_date else None})
         return out
 
     def explain(self, ref: str, deadline_id: str, as_of: date) -> dict[str, Any]:

@@ -204,3 +204,37 @@ def test_the_service_re_dates_an_event_and_keeps_the_original(service: Any) -> N
     assert [h["at"] for h in history] == ["2024-03-04", "2042-03-04", "2024-03-05", "2024-03-05"]
     assert history[2]["data"]["at_date"] == "2024-03-04"
     assert service.show("C-1", D(2024, 3, 5))["stage"]["id"] == "rapid_review"
+
+
+def test_the_history_marks_each_superseded_event_and_the_date_it_now_counts_on(service: Any) -> None:
+    from reviewflow.engine.render.case_record import history_text
+
+    service.open("example-full", "C-1", D(2024, 3, 4), "local_authority", OPEN_FIELDS, "Child B")
+    service.dates = DatePolicy(confirmed=True)
+    service.note("C-1", D(2042, 3, 4), "business_manager", "typo")
+    service.dates = DatePolicy()
+    service.correct("C-1", 2, D(2024, 3, 6), "business_manager", "2042 for 2024", {}, at_date=D(2024, 3, 5))
+    service.correct("C-1", 2, D(2024, 3, 6), "business_manager", "the 4th, not the 5th", {}, at_date=D(2024, 3, 4))
+    history = service.history("C-1")
+    assert [(h["seq"], h["corrected_by"], h["corrected_date"]) for h in history] == [
+        (1, [], None), (2, [3, 4], "2024-03-04"), (3, [], None), (4, [], None)]
+    assert history[1]["at"] == "2042-03-04"  # the record itself is never edited
+
+    text = history_text(service.event_log("C-1"))
+    row = next(line for line in text.splitlines() if line.startswith("  2 "))
+    assert "2042-03-04 Tue*" in row
+    assert text.splitlines()[-1] == ("* 2: counted on 2024-03-04 Mon, not 2042-03-04 Tue (corrected by events 3, 4; "
+                                     "the record keeps the date it was entered with)")
+    assert not any(line.startswith(("  1 ", "  3 ")) and "*" in line for line in text.splitlines())
+
+
+def test_the_history_marks_a_data_correction_without_a_date(service: Any) -> None:
+    from reviewflow.engine.render.case_record import history_text
+
+    service.open("example-full", "C-1", D(2024, 3, 4), "local_authority", OPEN_FIELDS, "Child B")
+    fields = dict(OPEN_FIELDS)
+    field, value = next(iter(fields.items()))
+    service.correct("C-1", 1, D(2024, 3, 5), "local_authority", "typo", {field: value})
+    history = service.history("C-1")
+    assert (history[0]["corrected_by"], history[0]["corrected_date"]) == ([2], None)
+    assert history_text(service.event_log("C-1")).splitlines()[-1] == "* 1: corrected by event 2"

@@ -40,12 +40,24 @@ def history_text(history: CaseHistory) -> str:
     rows = history.events
     lines = [f"History of case {history.ref}: {plural(len(rows), 'event')}"]
     lines += table(("SEQ", "DATE", "KIND", "NAME", "BY", "ACTOR", "AGENCY", "RECORDED BY", "HASH", "DATA"),
-                   [(r["seq"], day(r["at"]), r["kind"], r["name"], r["by"], r["actor"], r["agency"],
-                     r.get("recorded_by"), str(r["hash"])[:HASH_PREFIX], _data_text(r["data"]) or "—")
+                   [(r["seq"], day(r["at"]) + ("*" if r.get("corrected_by") else ""), r["kind"], r["name"], r["by"],
+                     r["actor"], r["agency"], r.get("recorded_by"), str(r["hash"])[:HASH_PREFIX],
+                     _data_text(r["data"]) or "—")
                     for r in rows])
+    lines += [_correction_line(r) for r in rows if r.get("corrected_by")]
     if history.personal_hidden and any(v == "(personal)" for r in rows for v in r["data"].values()):
         lines.append("Personal fields are shown as (personal); pass --show-personal to see them.")
     return "\n".join(lines)
+
+
+def _correction_line(row: Mapping[str, Any]) -> str:
+    """Why a row is marked *: the corrections that supersede it, and the date it now counts on."""
+    by = ", ".join(str(seq) for seq in row["corrected_by"])
+    events = "event" if len(row["corrected_by"]) == 1 else "events"
+    if row.get("corrected_date"):
+        return (f"* {row['seq']}: counted on {day(row['corrected_date'])}, not {day(row['at'])} "
+                f"(corrected by {events} {by}; the record keeps the date it was entered with)")
+    return f"* {row['seq']}: corrected by {events} {by}"
 
 
 # -- explain --------------------------------------------------------------------------------------
