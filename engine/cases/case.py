@@ -353,12 +353,13 @@ class Case:
         anchor = self.anchor(d.rule.anchor)
         if anchor is None:
             return None
-        met = self._met(d, anchor)
+        met = self.met(d, anchor)
         applies = d.applies_when is None or bool(d.applies_when.evaluate(self.fields, self.counts))
         return instance(self.process, self.calendar, d, anchor, met, self.controls.get(d.id, ()), applies, as_of,
                         self.is_closed)
 
-    def _met(self, d: Deadline, anchor: Anchor) -> tuple[int, date] | None:
+    def met(self, d: Deadline, anchor: Anchor) -> tuple[int, date] | None:
+        """(seq, date) of the first event that met deadline `d` counted from `anchor`, or None."""
         planned = anchor.recorded_at is not None  # a plan may come after the work it times
         hits = [h for name in d.met_by for h in self.occurrences.get(name, ())
                 if planned or h[0] > anchor.seq]

@@ -45,7 +45,7 @@ def deadline_rows(case: Case, as_of: date) -> list[DeadlineRow]:
         anchor = case.anchor(d.rule.anchor)
         if anchor is None:
             continue
-        met = case._met(d, anchor)
+        met = case.met(d, anchor)
         applies = d.applies_when is None or bool(d.applies_when.evaluate(fields, counts))
         found = open_dates(calendar, d, anchor, met, case.controls.get(d.id, ()), applies, as_of, False)
         if found is None:
