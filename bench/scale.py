@@ -21,12 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import casestores  # noqa: E402
+import floors  # noqa: E402
 from paired import PYTHON_PASS, REVIEWFLOW, compile_bytecode, env_with, paired, run, spread, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(size: int, folder: Path, rounds: int, env: dict[str, str]) -> list[list[str]]:
+def measure(size: int, folder: Path, rounds: int, env: dict[str, str]) -> tuple[list[list[str]], list[list[str]]]:
     db = folder / f"scale-{size}.db"
     print(f"building {size:,} cases in {db} ...", flush=True)
     info = casestores.build(db, size)
@@ -45,10 +46,11 @@ def measure(size: int, folder: Path, rounds: int, env: dict[str, str]) -> list[l
                             statistics.median(pairs.ratios("cpu")))
         rows.append([name, f"{size:,}", spread(wall), spread([r.cpu for r in pairs.a]), spread(peak, "{:.0f}"),
                      spread([r.wall for r in pairs.b], "{:.3f}"), spread(pairs.ratios("cpu"), "{:.1f}"), goal, met])
+    floor_rows = floors.measure(db, size, rounds)
     db.unlink(missing_ok=True)
     for sidecar in folder.glob(f"scale-{size}.db-*"):
         sidecar.unlink()
-    return rows
+    return rows, floor_rows
 
 
 def goal_of(name: str, size: int, info: dict[str, object], wall: float, peak: float, ratio: float) -> tuple[str, str]:
@@ -72,13 +74,18 @@ def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="reviewflow-scale-cache-"))
     env = env_with(REVIEWFLOW_CACHE=str(cache))
     try:
-        rows = []
+        rows, floor_rows = [], []
         for size in (int(s) for s in args.sizes.split(",")):
-            rows += measure(size, folder, args.rounds, env)
+            measured, floored = measure(size, folder, args.rounds, env)
+            rows += measured
+            floor_rows += floored
         table(f"Scale: whole processes, min / median / max over {args.rounds} paired rounds "
               "(peak = the process's maximum resident memory)",
               ["command", "cases", "wall s", "cpu s", "peak MiB", "python -c pass wall s", "cpu ratio",
                "goal", "verdict"], rows)
+        table(f"What due cannot be faster than (bench/floors.py): parts of its work timed alone in one process, "
+              f"wall s, min / median / max over {args.rounds} rounds; due's goal at 100k cases is 2 s in all",
+              ["part of due's work", "cases", "wall s"], floor_rows)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(cache, ignore_errors=True)

@@ -61,19 +61,19 @@ def schema_is_ours(conn: sqlite3.Connection) -> bool:
     return True
 
 
-_CASE_JSON = ("json_object('closed', json(CASE c.closed WHEN 1 THEN 'true' WHEN 0 THEN 'false' END), "
+CASE_JSON = ("json_object('closed', json(CASE c.closed WHEN 1 THEN 'true' WHEN 0 THEN 'false' END), "
               "'definition_hash', c.definition_hash, 'last_seq', c.last_seq, 'opened_at', c.opened_at, "
               "'partnership', c.partnership, 'process_id', c.process_id, 'projected_on', c.projected_on, "
               "'pseudonym', c.pseudonym, 'ref', c.ref, 'stage', c.stage)")
-_DEADLINE_JSON = ("json_object('citation', d.citation, 'deadline_id', d.deadline_id, 'due', d.due, "
+DEADLINE_JSON = ("json_object('citation', d.citation, 'deadline_id', d.deadline_id, 'due', d.due, "
                   "'escalate_to', d.escalate_to, 'owner', d.owner, 'status', d.status, 'title', d.title, "
                   "'weight', d.weight, 'window_start', d.window_start)")
 # One member per open-deadline row, in deadline id order (SQLite hands the subquery's rows to
 # group_concat in its ORDER BY order; were it ever not to, the texts would differ and Python decide).
 _DEADLINES = (f"coalesce((SELECT group_concat(member, ',') FROM (SELECT json_quote(d.deadline_id) || ':\"' || "
-              f"{SHA256}({_DEADLINE_JSON}) || '\"' AS member FROM open_deadlines d "
+              f"{SHA256}({DEADLINE_JSON}) || '\"' AS member FROM open_deadlines d "
               "WHERE d.case_ref = c.ref ORDER BY d.deadline_id)), '')")
-_STATE = f"'{{\"case\":\"' || {SHA256}({_CASE_JSON}) || '\",\"deadlines\":{{' || {_DEADLINES} || '}}}}'"
+_STATE = f"'{{\"case\":\"' || {SHA256}({CASE_JSON}) || '\",\"deadlines\":{{' || {_DEADLINES} || '}}}}'"
 _ENTRY = ("'{\"case\":' || json_quote(l.case_ref) || ',\"event\":' || json_quote(l.event_hash) "
           "|| ',\"position\":' || l.position || ',\"prev\":' || json_quote(l.prev_hash) "
           "|| ',\"seq\":' || l.seq || ',\"state\":' || l.state || '}'")
