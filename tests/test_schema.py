@@ -169,6 +169,29 @@ def test_due_and_window_rules_are_explained_plainly(old: str, new: str, words: s
     assert d.code == "S106" and words in d.message
 
 
+@pytest.mark.parametrize(("old", "new", "typo", "meant"), [
+    ("{working_days: 5, after: information_requested}", "{working_day: 5, after: information_requested}",
+     "working_day", "working_days"),  # a due rule "without a unit" only because its unit is misspelt
+    ("{working_days: 7, before: publication_planned}", "{working_days: 7, befor: publication_planned}",
+     "befor", "before"),
+    ("{working_days: [7, 13], after: notified_panel}", "{workingdays: [7, 13], after: notified_panel}",
+     "workingdays", "working_days"),
+    ("    due: {months: 6, after: review_decision.decided}\n", "    dew: {months: 6, after: review_decision.decided}\n",
+     "dew", "due"),
+])
+def test_a_misspelt_key_is_one_diagnostic_not_also_a_shape_error(old: str, new: str, typo: str, meant: str) -> None:
+    text = mutate(FULL, old, new)
+    d = only(validate(text))
+    assert (d.code, d.hint) == ("S101", f'did you mean "{meant}"?')
+    assert (d.location.line, d.location.col) == line_col(text, typo + ":")
+
+
+def test_a_misspelt_key_does_not_hide_a_shape_error_the_spelling_would_not_fix() -> None:
+    text = mutate(FULL, "{working_days: 5, after: information_requested}",
+                  "{working_days: 5, months: 1, aftr: information_requested}")
+    assert sorted(d.code for d in validate(text)) == ["S101", "S106"]
+
+
 def test_window_needs_two_bounds() -> None:
     d = only(validate(mutate(FULL, "[7, 13]", "[7]")))
     assert d.code == "S107" and "at least 2 items" in d.message

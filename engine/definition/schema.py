@@ -82,7 +82,7 @@ def validate_document(doc: Document, schema_name: str = "process") -> list[Diagn
     if fast is not None and fast.is_valid(doc.data):
         return []
     schema = load_schema(schema_name)
-    mapper = _Mapper(doc, schema)
+    mapper = _Mapper(doc, schema, schema_name)
     found: dict[tuple[str, Location, str], Diagnostic] = {}
     # With `extends` misspelt, the base-definition rules would bury the one real mistake under
     # "missing key" noise; report the misspelling (S101) and skip those rules.
@@ -143,9 +143,10 @@ def _found(value: Any) -> str:
 class _Mapper:
     """Turns jsonschema errors into Diagnostics for one document."""
 
-    def __init__(self, doc: Document, schema: Mapping[str, Any]) -> None:
+    def __init__(self, doc: Document, schema: Mapping[str, Any], schema_name: str = "process") -> None:
         self.doc = doc
         self.schema = schema
+        self.schema_name = schema_name
         self.local = isinstance(doc.data, dict) and "extends" in doc.data
 
     # `error` is a jsonschema ValidationError; typed Any because its stubs mark every attribute
@@ -166,9 +167,27 @@ class _Mapper:
             from jsonschema.exceptions import best_match
 
             yield from self.diagnose(best_match(error.context))  # the branch that got furthest
-        else:
+        elif not self._fixed_by_spelling(error, path):
             message = custom or f"{describe(path)} does not fit the language here"
             yield S106.diagnostic(message, self.doc.key_location(path), self._help(path)), str(rule)
+
+    def _fixed_by_spelling(self, error: Any, path: Path) -> bool:
+        """Whether the value would fit this rule with its unknown keys spelt as their nearest known ones: the
+        unknown-key diagnostic (S101) then says "did you mean", and the shape message would only repeat the
+        one mistake (`working_day: 2` is an unknown key, not a due rule "without a unit")."""
+        instance = error.instance
+        known = list((self.subschema(path) or {}).get("properties", {}))
+        if not isinstance(instance, dict) or not known:
+            return False
+        respelt = {}
+        for key, value in instance.items():
+            guess = key if key in known else nearest(str(key), known)
+            if guess is None or guess in respelt:
+                return False
+            respelt[guess] = value
+        if respelt.keys() == instance.keys():
+            return False  # nothing was misspelt: the shape itself is wrong
+        return bool(_validator(self.schema_name).evolve(schema=error.schema).is_valid(respelt))
 
     def _help(self, path: Path) -> str | None:
         node = self.subschema(path)
