@@ -25,13 +25,33 @@ def _rule(local: Process, deadline_id: str, **rule: object) -> Process:
     return change(local, "deadlines", deadline_id, rule=dataclasses.replace(deadline.rule, **rule))
 
 
+def _nulled(local: Process, section: str, element_id: str) -> Process:
+    """`local` with an element removed as `<section>: {<id>: null}` does, remembering where the null was."""
+    removed = {**local.removed, (section, element_id): at("local.yaml")}
+    return dataclasses.replace(change(local, section, element_id, remove=True), removed=removed)
+
+
 def test_removing_a_mandatory_deadline_is_an_error() -> None:
     found = lint(change(LOCAL, "deadlines", "notify_panel", remove=True))
     [diagnostic] = found
     assert (diagnostic.code, diagnostic.severity) == ("C401", Severity.ERROR)
     assert diagnostic.message == "mandatory deadlines.notify_panel of base example is removed"
-    assert diagnostic.location.file == "local.yaml"
+    assert diagnostic.location == LOCAL.location  # no null recorded: the process's own line
     assert "deviations: - item: deadlines.notify_panel" in (diagnostic.hint or "")
+
+
+def test_a_removal_is_reported_at_the_null_that_removed_it() -> None:
+    local = _nulled(LOCAL, "deadlines", "notify_panel")
+    [diagnostic] = lint(local)
+    assert diagnostic.code == "C401"
+    assert diagnostic.location == local.removed[("deadlines", "notify_panel")] != LOCAL.location
+
+
+def test_a_deviation_still_wins_over_the_null_as_the_place_of_a_removal() -> None:
+    local = deviate(_nulled(LOCAL, "deadlines", "notify_panel"), "deadlines.notify_panel")
+    [diagnostic] = lint(local)
+    assert (diagnostic.code, diagnostic.severity) == ("C401", Severity.WARNING)
+    assert diagnostic.location == local.deviations[0].location
 
 
 def test_removing_a_mandatory_deadline_with_a_deviation_is_a_warning_quoting_the_reason() -> None:
@@ -174,6 +194,24 @@ def test_dropping_a_mandatory_gate_notification_is_an_error_at_the_option() -> N
     assert "no longer notifies national_panel" in diagnostic.message
 
 
+def test_a_removed_option_of_a_mandatory_gate_is_an_error_at_its_null() -> None:
+    gate = LOCAL.gates["review_decision"]
+    local = change(LOCAL, "gates", "review_decision", options=(gate.options[1],))
+    null = at("local.yaml")
+    local = dataclasses.replace(local, removed={("gates", "review_decision", "options", "review"): null})
+    [diagnostic] = only(lint(local), "C402")  # stage review is now unreachable too (P203)
+    assert diagnostic.location == null
+    assert "option review of mandatory gate review_decision, which notifies national_panel, is removed" \
+        in diagnostic.message
+
+
+def test_a_removed_initial_stage_is_reported_at_its_null() -> None:
+    local = _nulled(LOCAL, "stages", "aware")
+    [diagnostic] = only(lint_process(local, BASE), "P201")
+    assert diagnostic.location == local.removed[("stages", "aware")]
+    assert only(lint_process(local, None), "P201")[0].location == LOCAL.location  # no base: nothing removed
+
+
 def test_a_changed_locked_item_is_an_error_naming_what_changed() -> None:
     found = lint(change(LOCAL, "deadlines", "notify_panel", escalate_to="scrutineer"))
     assert codes(found) == ["C404"]
@@ -184,6 +222,9 @@ def test_removing_a_locked_but_optional_item_is_an_error() -> None:
     base = change(BASE, "deadlines", "meeting_window", locked=True)
     found = lint_process(change(LOCAL, "deadlines", "meeting_window", remove=True), base)
     assert codes(found) == ["C404"]
+    local = _nulled(LOCAL, "deadlines", "meeting_window")
+    [diagnostic] = lint_process(local, base)
+    assert diagnostic.location == local.removed[("deadlines", "meeting_window")]
 
 
 def _bypass(local: Process) -> Process:

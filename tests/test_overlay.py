@@ -90,6 +90,29 @@ def test_null_deletes_and_nulls_inside_new_mappings_are_dropped() -> None:
     assert ("deadlines", "review") not in resolved.origins
 
 
+def test_each_null_that_deletes_a_base_value_remembers_where_it_was_written() -> None:
+    local = _doc("""
+        reviewflow: 1
+        id: local
+        title: Local
+        version: "2"
+        extends: base
+        roles:
+          police: null
+        deadlines:
+          review: null
+          notify: {weight: null}
+          extra: {title: Extra, escalate_to: null}
+          ghost: null
+        """, "local.yaml")
+    removed = resolve(local, _base()).removed
+    assert removed == {("roles", "police"): Location("local.yaml", 7, 3),
+                       ("deadlines", "review"): Location("local.yaml", 9, 3),
+                       ("deadlines", "notify", "weight"): Location("local.yaml", 10, 12)}
+    # `extra.escalate_to` and `ghost` deleted nothing of the base; a standalone file removes nothing
+    assert resolve(_doc(BASE, "base.yaml"), None).removed == {}
+
+
 def test_lists_are_replaced_whole() -> None:
     local = _doc("""
         reviewflow: 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from reviewflow.engine.calendar.table import FIRST_SUPPORTED, LAST_SUPPORTED
@@ -328,6 +329,7 @@ class _Builder:
             themes=cast(Any, frozen_map(self.entries(d, ("themes",), self.theme))),
             reporting=self.reporting(),
             file=self.r.file, text_hash=text_hash, location=self.r.key_locate(("id",)),
+            removed=MappingProxyType(dict(self.r.removed)),
         )
 
 

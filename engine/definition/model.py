@@ -401,6 +401,9 @@ class Process:
     file: str = "<memory>"
     text_hash: str = ""  # sha256 of the exact resolved definition text(s)
     location: Location = NOWHERE
+    # Paths of the base this file deleted with `null` (e.g. ("deadlines", "notify_panel")): where each
+    # `null` was written, so a finding about a removed item can point at the line that removed it.
+    removed: Mapping[tuple[str | int, ...], Location] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def about_a_child(self) -> bool:

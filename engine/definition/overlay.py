@@ -8,13 +8,15 @@ base role takes over every reference to it, and the base role disappears.
 
 Provenance: every path in the resolved data remembers which Document wrote it, so a problem found in
 the resolved process points at the file and line where the value was actually written (`locate`).
+A path the local document deletes with `null` remembers where that `null` was written (`removed`), so a
+finding about an item that is gone can point at the line that removed it.
 Finding and loading the base (by id, through a registry) is the loader's job; this module is pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reviewflow.engine.definition.provenance import Origins, PathKey, copy_data
@@ -35,6 +37,8 @@ class Resolved:
     data: dict[str, Any]
     chain: tuple[Document, ...]
     origins: Origins[Document]
+    # Paths of the base the local document deleted with `null`: where it wrote each such key.
+    removed: dict[PathKey, Location] = field(default_factory=dict)
 
     @property
     def document(self) -> Document:
@@ -80,6 +84,7 @@ class Resolved:
 
 def resolve(document: Document, base: Resolved | None) -> Resolved:
     """Apply `document` over `base` (None: the document stands alone) and then the role replacements."""
+    removed: dict[PathKey, Location] = {}
     if base is None:
         origins: Origins[Document] = Origins()
         data = _claim(document.data if isinstance(document.data, dict) else {}, (), document, origins)
@@ -92,18 +97,19 @@ def resolve(document: Document, base: Resolved | None) -> Resolved:
             data.pop(key, None)
             _forget((key,), origins)
         patch = {k: v for k, v in local.items() if k not in LOCAL_ONLY_KEYS}
-        data = merge_patch(data, patch, (), document, origins)
+        data = merge_patch(data, patch, (), document, origins, removed)
         for key in LOCAL_ONLY_KEYS:
             if local.get(key) is not None:
                 data[key] = _claim(local[key], (key,), document, origins)
         chain = (document, *base.chain)
     _apply_replaces(data, origins)
-    return Resolved(data, chain, origins)
+    return Resolved(data, chain, origins, removed)
 
 
 def merge_patch(target: Any, patch: Any, path: PathKey, doc: Document,
-                origins: Origins[Document]) -> Any:
-    """RFC 7386 MergePatch(target, patch), recording `doc` as the origin of everything it writes."""
+                origins: Origins[Document], removed: dict[PathKey, Location] | None = None) -> Any:
+    """RFC 7386 MergePatch(target, patch), recording `doc` as the origin of everything it writes
+    and, in `removed`, where it wrote each `null` that deleted a value of `target`."""
     if not isinstance(patch, dict) or _atomic(path):
         return _claim(patch, path, doc, origins)
     if not isinstance(target, dict):
@@ -115,10 +121,12 @@ def merge_patch(target: Any, patch: Any, path: PathKey, doc: Document,
     for key, value in patch.items():
         child = (*path, key)
         if value is None:
+            if key in result and removed is not None:
+                removed[child] = doc.key_location(list(child))
             result.pop(key, None)
             _forget(child, origins)
         else:
-            result[key] = merge_patch(result.get(key), value, child, doc, origins)
+            result[key] = merge_patch(result.get(key), value, child, doc, origins, removed)
     # A deadline has either a `due` or a `window`: writing one in a patch replaces the other.
     if len(path) == 2 and path[0] == "deadlines":
         for written, other in (("due", "window"), ("window", "due")):

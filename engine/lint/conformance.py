@@ -60,7 +60,7 @@ _CHECKS = {"C401": _removed, "C402": _notifications, "C403": _loosened, "C404": 
 def mandatory_item_removed(ctx: LintContext) -> Iterator[Problem]:
     """Roles, stages, deadlines and gates marked `mandatory: true` in the base (statutory deadlines
     always; events the base's mandatory items use) must stay. A role a local role `replaces`
-    counts as kept.
+    counts as kept. Reported at the `null` that removed the item, or at the deviation naming it.
 
     Fix: restore the item, or record a deviation with a reason (then this is a warning).
 

@@ -37,8 +37,12 @@ def _rename(ctx: LintContext, role: str | None) -> str | None:
 
 
 def _removed_at(ctx: LintContext, item: str) -> Location:
+    """Where to report the removal of `item` ("<section>.<id>"): the deviation that records it, else
+    the `null` that removed it, else the process (the item is simply not there)."""
     deviation = ctx.deviation(item)
-    return deviation.location if deviation is not None else ctx.process_location
+    if deviation is not None:
+        return deviation.location
+    return ctx.removed_at(item.split(".", 1)) or ctx.process_location
 
 
 def _mandatory_events(base: Process) -> set[str]:
@@ -90,8 +94,9 @@ def _notifications(ctx: LintContext, base: Process, mandatory: bool = True) -> I
             for recipient in base_option.notify:
                 wanted = _rename(ctx, recipient)
                 if option is None:
+                    removed = ctx.removed_at(("gates", gate.id, "options", base_option.id))
                     yield Finding(item, f"option {base_option.id} of mandatory gate {gate.id}, which notifies "
-                                  f"{wanted}, is removed", gate.location,
+                                  f"{wanted}, is removed", removed or gate.location,
                                   f"restore option {base_option.id} with `notify: [{wanted}]`")
                 elif wanted not in option.notify and recipient not in option.notify:
                     yield Finding(item, f"gate {gate.id} option {option.id} no longer notifies {wanted}",

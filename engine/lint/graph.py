@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reviewflow.engine.errors import Severity
+from reviewflow.engine.errors import Location, Severity
 from reviewflow.engine.lint.registry import LintContext, Problem, rule
 from reviewflow.engine.lint.stagegraph import (  # noqa: F401  (re-exported for the conformance rules)
     Edge,
@@ -49,8 +49,14 @@ def no_initial_stage(ctx: LintContext) -> Iterator[Problem]:
     """
     if not initial_ids(ctx.process):
         names = ", ".join(ctx.process.stages) or "(no stages defined)"
-        yield Problem("no stage is marked `initial: true`", ctx.process_location,
+        yield Problem("no stage is marked `initial: true`", _initial_removed_at(ctx) or ctx.process_location,
                       f"mark the stage a case opens in with `initial: true`; stages: {names}")
+
+
+def _initial_removed_at(ctx: LintContext) -> Location | None:
+    """Where this file removed the base's initial stage with `null`, if it did."""
+    starts = initial_ids(ctx.base) if ctx.base is not None else []
+    return next((found for stage in starts if (found := ctx.removed_at(("stages", stage)))), None)
 
 
 @rule("P202", "several-initial-stages", Severity.ERROR, "More than one stage is marked `initial: true`.")

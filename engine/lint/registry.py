@@ -10,7 +10,7 @@ stable code. The function's docstring is the rule's documentation (yamllint styl
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -86,6 +86,11 @@ class LintContext:
         if location is None or location == NOWHERE:
             return self.process_location
         return location
+
+    def removed_at(self, path: Sequence[str]) -> Location | None:
+        """Where this file deleted the base's entry at `path` with `null` (None: it did not), e.g.
+        `("deadlines", "notify_panel")` → the key of `notify_panel: null`."""
+        return self.process.removed.get(tuple(path))
 
     @staticmethod
     def cite_at(cite: Citation, owner: Location) -> Location:
