@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reviewflow.engine.definition.model import Deadline, Gate, Hold, Process, Stage
+from reviewflow.engine.definition.model import Deadline, Gate, Hold, Process, Reporting, Stage
 from reviewflow.engine.render.process_view import chair_text, citation_text, stage_order
+from reviewflow.engine.reports.model import Settings
 
 
 def _role_title(process: Process, role_id: str | None) -> str:
@@ -183,7 +184,8 @@ def _process_sections(p: Process) -> list[str]:
 
 
 def _partnership_sections(p: Process) -> list[str]:
-    """A partnership definition: its member definitions and its themes with the recorded responses."""
+    """A partnership definition: its member definitions, its themes with the recorded responses, and how its
+    reports count."""
     lines = ["## Definitions of this partnership", ""]
     lines.extend(f"- `{member}`" for member in p.member_processes)
     lines.extend(["", "## Themes and the partnership's responses", ""])
@@ -191,9 +193,30 @@ def _partnership_sections(p: Process) -> list[str]:
         lines.extend([f"### {theme.title} (`{theme.id}`)", ""])
         if theme.description:
             lines.extend([theme.description, ""])
-        lines.extend(f"- {r.as_of.isoformat() if r.as_of else 'undated'}: {r.text}" for r in theme.responses)
-        lines.append("")
-    return lines
+        if theme.responses:  # a theme without one ends at its description: no second blank line
+            lines.extend(f"- {r.as_of.isoformat() if r.as_of else 'undated'}: {r.text}" for r in theme.responses)
+            lines.append("")
+    return [*lines, *_reporting_lines(p.reporting)]
+
+
+def _reporting_lines(reporting: Reporting | None) -> list[str]:
+    """What `reviewflow report` counts for this partnership: each setting as the definition gives it, or the
+    report's default (named as such) where it gives none, so staff see what the report will do."""
+    r, default = reporting or Reporting(), Settings()
+
+    def shown(value: object, fallback: object) -> str:
+        chosen, note = (fallback, " (the default)") if value is None else (value, "")
+        text = (", ".join(f"`{v}`" for v in chosen) or "none") if isinstance(chosen, tuple) else f"`{chosen}`"
+        return text + note
+
+    below = shown(r.suppress_below, default.suppress_below) + (f". {r.suppress_note}" if r.suppress_note else "")
+    return ["## Report settings", "",
+            f"- Counts below N are shown as \"<N\", with N: {below}",
+            f"- A case is counted from: {shown(r.counted_from, default.counted_from)}",
+            f"- Its review outcome is the field: {shown(r.outcome_field, default.outcome_field)}",
+            f"- Outcomes counted as a CSPR: {shown(r.cspr, default.cspr)}",
+            f"- Outcomes counted as no further review: {shown(r.no_review, default.no_review)}",
+            f"- Deadlines whose timeliness is reported: {shown(r.timeliness, default.timeliness)}", ""]
 
 
 def guide_markdown(process: Process) -> str:

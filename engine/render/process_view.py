@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Role, Stage
+from reviewflow.engine.definition.model import Citation, DeadlineRule, Process, Reporting, Role, Stage, Theme
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.loader import LoadResult
@@ -101,6 +101,30 @@ def _stage_json(process: Process, s: Stage) -> dict[str, Any]:
     }
 
 
+def _theme_json(process: Process, theme: Theme) -> dict[str, Any]:
+    return {
+        "id": theme.id, "title": theme.title, "description": theme.description,
+        "responses": [{"text": r.text, "as_of": r.as_of.isoformat() if r.as_of else None,
+                       "citation": citation_json(process, r.cite)} for r in theme.responses],
+        "citation": citation_json(process, theme.cite),
+    }
+
+
+def _reporting_json(reporting: Reporting | None) -> dict[str, Any] | None:
+    """The settings as the definition writes them: a key it leaves out is null (the report's default), so a
+    reader can tell a partnership that chose the default from one that said nothing."""
+    if reporting is None:
+        return None
+    r = reporting
+
+    def listed(values: tuple[str, ...] | None) -> list[str] | None:
+        return None if values is None else list(values)
+
+    return {"suppress_below": r.suppress_below, "suppress_note": r.suppress_note, "counted_from": r.counted_from,
+            "outcome_field": r.outcome_field, "cspr": listed(r.cspr), "no_review": listed(r.no_review),
+            "timeliness": listed(r.timeliness)}
+
+
 def process_json(process: Process) -> dict[str, Any]:
     """The documented, stable JSON shape of a process (docs/json.md)."""
     p = process
@@ -108,6 +132,7 @@ def process_json(process: Process) -> dict[str, Any]:
         "id": p.id,
         "title": p.title,
         "version": p.version,
+        "kind": p.kind,
         "partnership": p.partnership,
         "extends": p.extends,
         "effective_from": p.effective_from.isoformat() if p.effective_from else None,
@@ -160,6 +185,9 @@ def process_json(process: Process) -> dict[str, Any]:
         "holds": [{"id": h.id, "title": h.title, "by": list(h.by), "pauses": list(h.pauses),
                    "blocks": list(h.blocks), "citation": citation_json(p, h.cite)} for h in p.holds.values()],
         "deviations": [{"item": d.item, "reason": d.reason, "approved_by": d.approved_by} for d in p.deviations],
+        "processes": list(p.member_processes),
+        "themes": [_theme_json(p, t) for t in p.themes.values()],
+        "reporting": _reporting_json(p.reporting),
     }
 
 
