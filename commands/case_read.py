@@ -135,7 +135,7 @@ def verify_command(ref: str | None, output_format: str, db_path: str | None) -> 
 @db_option
 @processes_option
 def cases_command(process_id: str | None, open_only: bool, output_format: str, db_path: str | None) -> None:
-    """List the cases in the store: reference, pseudonym, process, opened, stage.
+    """List the cases in the store: reference, pseudonym, process, partnership, opened, stage.
 
     \b
     Examples:

@@ -493,12 +493,12 @@ HOLD_KEYS = {"kind", "title", "active", "seq", "started", "by", "reason", "revie
              "ended", "end_reason"}
 PUBLICATION_KEYS = {"planned_date", "items", "disclosures"}
 HISTORY_KEYS = {"seq", "kind", "name", "at", "by", "actor", "agency", "data", "recorded_by", "hash",
-                "prev_hash"}
+                "prev_hash", "corrected_by", "corrected_date"}
 EXPLAIN_KEYS = {"case", "as_of", "as_of_source", "id", "title", "rule", "anchor", "met_by", "ruling", "citation",
                 "weight", "status",
                 "method", "counted", "skipped", "window", "original_due", "due", "non_working", "provisional",
                 "adjustments", "met_at", "calendar"}
-CASES_KEYS = {"case", "pseudonym", "process", "definition_hash", "opened", "stage", "closed", "events"}
+CASES_KEYS = {"case", "pseudonym", "process", "partnership", "definition_hash", "opened", "stage", "closed", "events"}
 DUE_KEYS = {"as_of", "within", "role", "deadlines", "summary"}
 DUE_ROW_KEYS = {"case", "deadline", "title", "due", "window_start", "days_left", "status", "weight", "owner",
                 "escalate_to", "citation"}

@@ -67,17 +67,19 @@ def store(backend: Backend) -> Backend:
 
 def test_cases_lists_the_same_rows_and_keys_on_both_backends(store: Backend) -> None:
     rows = listed(store)
-    assert [(r["case"], r["pseudonym"], r["process"], r["opened"], r["stage"], r["closed"], r["events"])
-            for r in rows] == [(KIRKLEES, "Child K", "kirklees-cspr", "2024-01-08", "aware", False, 1),
-                               (LEEDS, "Child B", "leeds-rapid-review", "2023-12-21", "closed_not_notified", True, 7)]
-    assert all(list(r) == ["case", "pseudonym", "process", "definition_hash", "opened", "stage", "closed", "events"]
+    assert [(r["case"], r["pseudonym"], r["process"], r["partnership"], r["opened"], r["stage"], r["closed"],
+             r["events"]) for r in rows] == [
+        (KIRKLEES, "Child K", "kirklees-cspr", PARTNERSHIP, "2024-01-08", "aware", False, 1),
+        (LEEDS, "Child B", "leeds-rapid-review", PARTNERSHIP, "2023-12-21", "closed_not_notified", True, 7)]
+    assert all(list(r) == ["case", "pseudonym", "process", "partnership", "definition_hash", "opened", "stage",
+                           "closed", "events"]
                and len(r["definition_hash"]) == 64 for r in rows)
     assert [r["case"] for r in listed(store, "--open")] == [KIRKLEES]
     assert [r["case"] for r in listed(store, "--process", "leeds-rapid-review")] == [LEEDS]
     assert ok(store, "cases").splitlines() == [
-        "CASE            PSEUDONYM  PROCESS             OPENED      EVENTS  STATE   STAGE",
-        "KIR-2024-007    Child K    kirklees-cspr       2024-01-08  1       open    aware",
-        "LEEDS-2024-001  Child B    leeds-rapid-review  2023-12-21  7       closed  closed_not_notified",
+        "CASE            PSEUDONYM  PROCESS             PARTNERSHIP  OPENED      EVENTS  STATE   STAGE",
+        "KIR-2024-007    Child K    kirklees-cspr       test         2024-01-08  1       open    aware",
+        "LEEDS-2024-001  Child B    leeds-rapid-review  test         2023-12-21  7       closed  closed_not_notified",
         "2 cases",
     ]
 

@@ -20,17 +20,24 @@ if TYPE_CHECKING:
 
 def cases_json(rows: Iterable[CaseRow]) -> dict[str, Any]:
     return {"cases": [{"case": r.ref, "pseudonym": r.pseudonym, "process": r.process_id,
-                       "definition_hash": r.definition_hash, "opened": r.opened_at.isoformat(), "stage": r.stage,
+                       "partnership": r.partnership, "definition_hash": r.definition_hash, "opened": r.opened_at.isoformat(), "stage": r.stage,
                        "closed": r.closed, "events": r.last_seq} for r in rows]}
+
+
+CASE_HEADERS = ("CASE", "PSEUDONYM", "PROCESS", "PARTNERSHIP", "OPENED", "EVENTS", "STATE", "STAGE")
+
+
+def case_cells(r: CaseRow) -> tuple[Any, ...]:
+    """One row of the `cases` table (streamed in bulk by engine.render.streams)."""
+    return (r.ref, r.pseudonym, r.process_id, r.partnership, r.opened_at.isoformat(), r.last_seq,
+            "closed" if r.closed else "open", r.stage)
 
 
 def cases_text(rows: Iterable[CaseRow]) -> str:
     rows = list(rows)
     if not rows:
         return "no cases"
-    lines = table(("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "STAGE"),
-                  [(r.ref, r.pseudonym, r.process_id, r.opened_at.isoformat(), r.last_seq,
-                    "closed" if r.closed else "open", r.stage) for r in rows], indent="")
+    lines = table(CASE_HEADERS, [case_cells(r) for r in rows], indent="")
     return "\n".join([*lines, f"{plural(len(rows), 'case')}"])
 
 

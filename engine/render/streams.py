@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from reviewflow.engine.store.types import CaseRow
 
 BUFFER = 1_000
-_CASE_HEADERS = ("CASE", "PSEUDONYM", "PROCESS", "OPENED", "EVENTS", "STATE", "STAGE")
 _DUE_HEADERS = ("DUE", "STATUS", "CASE", "OWNER", "WEIGHT", "DEADLINE")
 
 
@@ -72,11 +71,6 @@ def _lines(headers: Sequence[str], cells: Iterator[Sequence[Any]], held: Sequenc
 
 # -- cases ----------------------------------------------------------------------------------------
 
-def _case_cells(r: CaseRow) -> tuple[Any, ...]:
-    return (r.ref, r.pseudonym, r.process_id, r.opened_at.isoformat(), r.last_seq,
-            "closed" if r.closed else "open", r.stage)
-
-
 def cases_text(rows: Iterable[CaseRow]) -> Iterator[str]:
     source = iter(rows)
     held = list(islice(source, BUFFER))
@@ -88,9 +82,9 @@ def cases_text(rows: Iterable[CaseRow]) -> Iterator[str]:
     def later() -> Iterator[tuple[Any, ...]]:
         for row in source:
             count[0] += 1
-            yield _case_cells(row)
+            yield case_lists.case_cells(row)
 
-    yield from _lines(_CASE_HEADERS, later(), [_case_cells(r) for r in held], indent="")
+    yield from _lines(case_lists.CASE_HEADERS, later(), [case_lists.case_cells(r) for r in held], indent="")
     yield f"{plural(count[0], 'case')}\n"
 
 
