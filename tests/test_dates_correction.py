@@ -193,11 +193,16 @@ def test_the_service_refuses_a_date_beyond_the_horizon_unless_confirmed(service:
     assert service.store.case("C-1").last_seq == 2
 
 
-def test_the_service_re_dates_an_event_and_keeps_the_original(service: Any) -> None:
+def _with_a_typo(service: Any) -> None:
+    """Case C-1, opened on 2024-03-04, whose second event (a note) was dated 2042 (confirmed past the horizon)."""
     service.open("example-full", "C-1", D(2024, 3, 4), "local_authority", OPEN_FIELDS, "Child B")
     service.dates = DatePolicy(confirmed=True)
     service.note("C-1", D(2042, 3, 4), "business_manager", "typo")
     service.dates = DatePolicy()
+
+
+def test_the_service_re_dates_an_event_and_keeps_the_original(service: Any) -> None:
+    _with_a_typo(service)
     service.correct("C-1", 2, D(2024, 3, 5), "business_manager", "2042 for 2024", {}, at_date=D(2024, 3, 4))
     service.record("C-1", "notified_panel", D(2024, 3, 5), "local_authority", D(2024, 3, 5))
     history = service.history("C-1")
@@ -209,10 +214,7 @@ def test_the_service_re_dates_an_event_and_keeps_the_original(service: Any) -> N
 def test_the_history_marks_each_superseded_event_and_the_date_it_now_counts_on(service: Any) -> None:
     from reviewflow.engine.render.case_record import history_text
 
-    service.open("example-full", "C-1", D(2024, 3, 4), "local_authority", OPEN_FIELDS, "Child B")
-    service.dates = DatePolicy(confirmed=True)
-    service.note("C-1", D(2042, 3, 4), "business_manager", "typo")
-    service.dates = DatePolicy()
+    _with_a_typo(service)
     service.correct("C-1", 2, D(2024, 3, 6), "business_manager", "2042 for 2024", {}, at_date=D(2024, 3, 5))
     service.correct("C-1", 2, D(2024, 3, 6), "business_manager", "the 4th, not the 5th", {}, at_date=D(2024, 3, 4))
     history = service.history("C-1")
