@@ -13,6 +13,7 @@ from reviewflow.engine.definition.loader import (
     SCENARIOS_DIR,
     SHADOWS_BUNDLED,
     UNKNOWN_MEMBER,
+    UNKNOWN_OUTCOME_FIELD,
     UNKNOWN_VOCABULARY,
     Registry,
     bundled_name,
@@ -28,6 +29,7 @@ from reviewflow.engine.definition.results import (  # re-exported: validate's va
 from reviewflow.engine.definition.searchpath import Origin, Root
 from reviewflow.engine.errors import Diagnostic, Location, did_you_mean
 from reviewflow.engine.lint import lint_process
+from reviewflow.engine.lint.registry import RULES
 from reviewflow.engine.paths import processes_dir
 
 
@@ -100,14 +102,42 @@ def cross_references(process: Process, registry: Registry, text: str = "") -> li
             found.append(UNKNOWN_MEMBER.diagnostic(
                 f'processes names "{member}", which no definition has', _line_of(process, text, member),
                 did_you_mean(member, registry.ids()) or "list the ids of this partnership's definitions"))
+    if process.kind == "partnership" and process.reporting is not None and process.reporting.outcome_field:
+        found += _outcome_field_problems(process, registry, text, process.reporting.outcome_field)
     return found
 
 
-def _line_of(process: Process, text: str, item: str) -> Location:
-    """Where `item` is listed under `processes:` (the model keeps no location per list item)."""
+def _outcome_field_problems(partnership: Process, registry: Registry, text: str, name: str) -> list[Diagnostic]:
+    """A partnership's reports count cases by `reporting.outcome_field` of its case definitions, which lint
+    reads one at a time: the field must exist in at least one of them (L111), and where it is marked
+    personal X507 warns, as it does for the default outcome field."""
+    where = _line_of(partnership, text, "outcome_field:", section="reporting:")
+    paths = [registry.path_for(member) for member in partnership.member_processes]
+    built = [load_path(path, registry).process for path in paths if path is not None]
+    cases = [member for member in built if member is not None and member.kind == "case"]
+    holding = [member for member in cases if name in member.fields]
+    found: list[Diagnostic] = []
+    if cases and not holding:
+        known = sorted({field for member in cases for field in member.fields})
+        found.append(UNKNOWN_OUTCOME_FIELD.diagnostic(
+            f'reporting.outcome_field is "{name}", a field none of this partnership\'s case definitions has '
+            f"({', '.join(member.id for member in cases)}): reports would find no outcome for any case",
+            where, did_you_mean(name, known) or "name the field that records which review followed"))
+    personal = [member.id for member in holding if member.fields[name].personal]
+    if personal:
+        found.append(RULES["X507"].info.diagnostic(
+            f'field "{name}" is marked personal in {", ".join(personal)}, but the scrutiny and yearly reports '
+            "count its values (it is this partnership's reporting.outcome_field)", where,
+            "report on a non-personal field, or unmark it"))
+    return found
+
+
+def _line_of(process: Process, text: str, item: str, section: str = "processes:") -> Location:
+    """Where `item` is written under the top-level `section` (the model keeps no location per list item or
+    setting)."""
     inside = False
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("processes:"):
+        if line.startswith(section):
             inside = True
             if item in line:
                 return Location(process.location.file, number, line.index(item) + 1)

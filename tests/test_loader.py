@@ -322,7 +322,7 @@ def test_validate_paths_expands_folders_and_sorts_each_files_problems(tmp_path: 
 
 
 def test_every_code_is_listed_once_with_a_summary() -> None:
-    assert [c.code for c in CODES] == ["L101", "L102", "L103", "L104", "L105", "L106", "L107", "L108", "L109", "L110",
+    assert [c.code for c in CODES] == ["L101", "L102", "L103", "L104", "L105", "L106", "L107", "L108", "L109", "L110", "L111",
                                      "X501"]
     assert all(c.summary and c.slug for c in CODES)
 
@@ -339,3 +339,37 @@ def test_hash_is_over_the_chain_texts() -> None:
     text = "abc"
     raw = text.encode()
     assert loader.definition_hash([text]) == hashlib.sha256(b"3\n" + raw).hexdigest()
+
+
+_PARTNERSHIP = """
+    reviewflow: 1
+    kind: partnership
+    id: northshire
+    title: Northshire Safeguarding Children Partnership
+    version: "1.0.0"
+    processes: [northshire-rapid-review]
+    themes:
+      escalation: {title: Escalation processes}
+    reporting:
+      suppress_below: 5
+      outcome_field: review_type
+    """
+
+
+@pytest.mark.parametrize(("personal", "codes"), [(True, [("X507", 11)]), (False, [])])
+def test_a_partnerships_outcome_field_marked_personal_in_a_member_is_x507_at_the_setting(
+        tmp_path: Path, personal: bool, codes: list[tuple[str, int]]) -> None:
+    """Lint reads one definition at a time, so X507 could not see the outcome field a partnership names."""
+    _write(tmp_path / "northshire" / "rapid-review.yaml", _local("northshire-rapid-review", "leeds-rapid-review", f"""
+        fields:
+          review_type: {{personal: {str(personal).lower()}}}
+        """))
+    partnership = _write(tmp_path / "northshire" / "partnership.yaml", _PARTNERSHIP)
+    report = validate_paths([partnership], default_registry([tmp_path]))
+    found = [d for f in report.files for d in f.diagnostics]
+    assert [(d.code, d.location.line) for d in found] == codes, found
+    if personal:
+        assert found[0].message == ('field "review_type" is marked personal in northshire-rapid-review, but the '
+                                    "scrutiny and yearly reports count its values (it is this partnership's "
+                                    "reporting.outcome_field)")
+        assert found[0].location.col == 3

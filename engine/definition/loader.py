@@ -61,9 +61,11 @@ UNKNOWN_MEMBER = CodeInfo("L109", "unknown-member-process", _E,
                           "A partnership's `processes` names a process id that no definition has.")
 UNKNOWN_VOCABULARY = CodeInfo("L110", "unknown-vocabulary", _E,
                               "A field's `vocabulary` names no partnership definition (kind: partnership).")
+UNKNOWN_OUTCOME_FIELD = CodeInfo("L111", "unknown-outcome-field", _E,
+                                 "A partnership's `reporting.outcome_field` is a field none of its case definitions has.")
 CODES: tuple[CodeInfo, ...] = (UNKNOWN_BASE, EXTENDS_CYCLE, DUPLICATE_ID, builder.BAD_DATE, BASE_INVALID,
                                NOT_A_DEFINITION, SHADOWS_BUNDLED, FOLLOWS_IN_BASE, UNKNOWN_MEMBER,
-                               UNKNOWN_VOCABULARY, builder.EXPRESSION_SYNTAX)
+                               UNKNOWN_VOCABULARY, UNKNOWN_OUTCOME_FIELD, builder.EXPRESSION_SYNTAX)
 __all__ = ["CODES", "SCENARIOS_DIR", "LoadResult", "Registry", "bundled_name", "clear_caches", "default_registry",
            "definition_files", "definition_hash", "load_from_bundle", "load_path", "load_process_by_id",
            "registry_for", "yaml_kind"]

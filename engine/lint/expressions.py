@@ -145,9 +145,10 @@ REPORTED_FIELDS = ("age_band", "sex", "harm", "themes", "review_type")
       "A field the scrutiny and yearly reports count by value is marked `personal`.")
 def report_reads_personal_field(ctx: LintContext) -> Iterator[Problem]:
     """The partnership reports (`reviewflow report scrutiny|yearly`) count cases by the values of a few
-    fields: `age_band`, `sex`, `harm`, `themes` and the outcome field (`review_type`). Marked `personal`,
-    such a field is still read and its values counted into every report (small numbers suppressed):
-    either it is not personal, or reports should not count it.
+    fields: `age_band`, `sex`, `harm`, `themes` and the outcome field (`review_type`, or the field a
+    partnership's `reporting.outcome_field` names, checked when the partnership definition is validated).
+    Marked `personal`, such a field is still read and its values counted into every report (small numbers
+    suppressed): either it is not personal, or reports should not count it.
 
     Fix: keep the personal detail in another field (a date of birth) and report on a band derived from it.
 
