@@ -1,26 +1,28 @@
-"""The `reviewflow` script and `python -m reviewflow`: `reviewflow validate` on an unchanged workspace is
-answered before the command line is loaded; everything else is the command line of `reviewflow.cli`.
+"""The `reviewflow` script and `python -m reviewflow`: `reviewflow validate` is answered before the command
+line is loaded; everything else is the command line of `reviewflow.cli`.
 
-Starting click and the command framework costs more than twice a bare interpreter's start-up, and an
-unchanged workspace needs none of it: the answer is what the last clean run on exactly the same inputs
-printed. So the script asks that first, importing only the standard library's lightest modules and three
-light engine modules (`definition.searchroots`, `definition.validatecache`, `calendar.package`); it
-never prints anything it did not find saved.
+Starting click and the command framework costs more than twice a bare interpreter's start-up (a tenth of a
+cold `validate` of the bundled definitions), and `validate` needs none of it. So the script reads a
+`validate` invocation itself, importing only the standard library's lightest modules first:
+- an unchanged workspace (no PATH) is answered with what the last clean run on exactly the same inputs
+  printed, read through three light engine modules (`definition.searchroots`, `definition.validatecache`,
+  `calendar.package`); it never prints anything it did not find saved;
+- any other `validate` it can read is run by `commands.validating.answer`, the function the click command
+  calls, so the text and the exit code are the command's own.
 
-It answers only an invocation of this shape (options in any order, as click reads them):
+It reads only an invocation of this shape (options in any order, as click reads them):
 
-    reviewflow [--processes DIR]... validate [--quiet|-q] [--strict] [--format FORMAT] [--all-problems]
-               [--skip-other-yaml] [--processes DIR]...
+    reviewflow [--processes DIR]... validate [PATH]... [--quiet|-q] [--strict] [--format FORMAT]
+               [--all-problems] [--skip-other-yaml] [--processes DIR]...
 
-with `--processes=DIR` and `--format=FORMAT` spellings too, and only when the validate command itself,
-run on the same inputs with the same options, saved its answer (`validatecache.save_answer`: a clean
-report, keyed by every input, the format, --strict and --quiet). Anything else goes to the full
-command line, exactly as before: another command, a path to check, --help, --debug, a
-repeated --format, an option or value this module does not know, a format never answered (a wrong one
-included: click reports it), an unreadable search path, shell completion, Windows, or a standard output
-click would not write to as it is (no encoding, or ASCII, which click re-wraps as UTF-8). What is
-printed and the exit code are those of the full command line by construction (tests/test_unchanged.py
-compares them for every accepted shape). Its own exception handlers are only that fall-through, and
+with `--processes=DIR` and `--format=FORMAT` spellings too. Anything else goes to the full command line,
+exactly as before: another command, --help, --debug, a repeated --format, an option or value this
+module does not know, a format `validate` does not have, a PATH click would refuse (missing, unreadable,
+empty, or spelt like an option), shell completion, Windows, or a standard output click would not write to
+as it is (no encoding, or ASCII, which click re-wraps as UTF-8). So does any failure before a word is
+printed (a folder with no definition in it, an unreadable search path): the command line runs again and
+reports it in its own words. tests/test_unchanged.py compares the printed text and the exit code with the
+full command line's for every shape accepted. Its own exception handlers are only that fall-through, and
 the report of a failed write or Ctrl-C, which it hands to `commands.errors` as `cli` does.
 """
 
@@ -45,6 +47,7 @@ class Invocation:
 
     def __init__(self) -> None:
         self.processes: list[str] = []
+        self.paths: list[str] = []
         self.output_format: str | None = None
         self.flags: set[str] = set()
 
@@ -72,6 +75,8 @@ def parse(args: Sequence[str]) -> Invocation | None:
                 found.output_format = value
             else:
                 return None  # the last one would win: left to click
+        elif seen_command and token and not token.startswith("-"):
+            found.paths.append(token)
         else:
             return None
     return found if seen_command else None
@@ -92,8 +97,34 @@ def cached_answer(invocation: Invocation, environ: Mapping[str, str], cwd: Path)
                                      "quiet" in invocation.flags)
 
 
+def computed_answer(invocation: Invocation, environ: Mapping[str, str], cwd: Path) -> tuple[str, int] | None:
+    """(text, exit code) of this invocation, from `commands.validating.answer`; None when the command line
+    would refuse the invocation before validating (a format or a PATH it does not accept)."""
+    from reviewflow.engine.render.formats import Output, default_format, formats
+
+    output_format = invocation.output_format or default_format(Output.DIAGNOSTICS)
+    if output_format not in formats(Output.DIAGNOSTICS) or not all(map(_accepted_path, invocation.paths)):
+        return None
+    from reviewflow.commands.validating import answer
+    from reviewflow.engine.definition.searchpath import resolve
+
+    search = resolve([Path(o).absolute() for o in invocation.processes], environ, cwd)
+    return answer([Path(p) for p in invocation.paths], search, output_format, strict="strict" in invocation.flags,
+                  quiet="quiet" in invocation.flags, all_problems="all_problems" in invocation.flags,
+                  skip_other_yaml="skip_other_yaml" in invocation.flags)
+
+
+def _accepted_path(path: str) -> bool:
+    """What click.Path(exists=True) accepts: a path that exists and may be read."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return os.access(path, os.R_OK)
+
+
 def answer(args: Sequence[str]) -> int | None:
-    """Print the saved answer of this `validate` and return its exit code, or None (nothing printed)."""
+    """Print the answer of this `validate` and return its exit code, or None (nothing printed)."""
     if sys.platform == "win32" or COMPLETION_VARIABLE in os.environ:
         return None
     invocation = parse(args)
@@ -101,7 +132,10 @@ def answer(args: Sequence[str]) -> int | None:
         return None
     stdout = sys.stdout
     try:
-        found = cached_answer(invocation, os.environ, Path.cwd().absolute())
+        cwd = Path.cwd().absolute()
+        found = None if invocation.paths else cached_answer(invocation, os.environ, cwd)
+        if found is None:
+            found = computed_answer(invocation, os.environ, cwd)
         if found is None or not _writes_as_click_would(stdout, found[0]):
             return None
     except Exception:  # noqa: BLE001 - anything unexpected is the full command line's to report

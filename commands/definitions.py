@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from reviewflow.commands.common import echo_rendered, format_option, say
-from reviewflow.commands.errors import EXIT_OK, EXIT_PROBLEM
+from reviewflow.commands.common import echo_rendered, format_option
+from reviewflow.commands.errors import EXIT_PROBLEM
 from reviewflow.commands.workspace import processes_option, registry, search_path
-from reviewflow.engine.render.formats import Output, render
+from reviewflow.engine.render.formats import Output
 
 if TYPE_CHECKING:
     from reviewflow.engine.definition.model import Process
-    from reviewflow.engine.definition.results import ValidationReport
-    from reviewflow.engine.definition.searchpath import SearchPath
 
 
 def _load_process(reference: str) -> Process:
@@ -31,12 +29,6 @@ def _load_process(reference: str) -> Process:
             raise DefinitionError(errors or result.diagnostics)
         return result.process
     return load_process_by_id(reference, registry())
-
-
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the working directory when below it."""
-    resolved, here = path.resolve(), Path.cwd()
-    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(path)
 
 
 @click.command()
@@ -64,58 +56,12 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, quiet: b
       reviewflow validate processes/leeds/ --format github
       reviewflow validate my-partnership.yaml --format json
     """
-    from reviewflow.engine.calendar.package import package_fingerprint
-    from reviewflow.engine.definition import results, validatecache
-    from reviewflow.engine.definition.registry import yaml_kind
-    from reviewflow.engine.render.diagnostics import Validation
+    from reviewflow.commands.validating import answer
 
-    search = search_path()
-    chosen = [p for p in paths if not skip_other_yaml or p.is_dir() or yaml_kind(p) is not None]
-    folders = [p for p in chosen if p.is_dir()]
-    if folders:  # named folders only: the validation modules are not loaded for an unchanged workspace
-        from reviewflow.engine.validation import expand
-    empty = [p for p in folders if expand([p]) == ([], [])]
-    if empty:
-        from reviewflow.engine.errors import NotFoundError
-
-        raise NotFoundError(f"there is no definition or scenario file (*.yaml) under {empty[0]}",
-                            "name a folder of definitions, or a definition or scenario file")
-    if paths and not chosen:
-        say("no definition or scenario among the files given: nothing to check")
-        raise click.exceptions.Exit(EXIT_OK)
-    roots = search.workspace or search.roots
-    targets = chosen or [root.path for root in roots]
-    # An unchanged workspace: the clean report of the last run on exactly these files (definition.results).
-    cache_key = validatecache.key(targets, [(r.path, r.origin.value) for r in search.roots], [all_problems],
-                                  package_fingerprint()[1])
-    report = results.load(cache_key)
-    if report is None:
-        report = _validate(targets, search, all_problems)
-        results.save(cache_key, report)
-    validation = Validation(report, strict=strict, quiet=quiet)
-    text = render(Output.DIAGNOSTICS, output_format, validation)
-    code = EXIT_PROBLEM if validation.failed else EXIT_OK
-    answer = (text, code)
-    # What the `reviewflow` script answers the same invocation with next time, before loading click
-    # (reviewflow.launch handles only the workspace, no PATH); never a report with errors.
-    if not paths and report.ok and validatecache.load_answer(cache_key, output_format, strict, quiet) != answer:
-        validatecache.save_answer(cache_key, output_format, strict, quiet, *answer)
+    text, code = answer(paths, search_path(), output_format, strict=strict, quiet=quiet, all_problems=all_problems,
+                        skip_other_yaml=skip_other_yaml)
     click.echo(text, nl=False)
     raise click.exceptions.Exit(code)
-
-
-def _validate(targets: list[Path], search: SearchPath, all_problems: bool) -> ValidationReport:
-    """Load and lint every definition named, then check the scenario files among them."""
-    from reviewflow.engine.validation import FileReport, ValidationReport, expand, validate_paths
-
-    files = validate_paths(targets, registry(), all_problems=all_problems).files
-    reported = {f.process_id for f in files if f.process_id and not f.ok}
-    scenario_files = expand(targets)[1]
-    if scenario_files:  # the scenario modules load only when there are scenarios to check
-        from reviewflow.engine.scenarios.suite import validate_scenarios
-
-        files += [FileReport(_shown(f), None, validate_scenarios([f], search, reported)) for f in scenario_files]
-    return ValidationReport(files)
 
 
 @click.command()

@@ -12,13 +12,14 @@ import sys
 import traceback
 
 import click
-
-EXIT_OK = 0
-EXIT_PROBLEM = 1  # a user-level problem: invalid definition, refused event, unknown case, failed scenario
-EXIT_USAGE = 2  # click's usage errors
-EXIT_BUG = 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a program stopped by Ctrl-C
-EXIT_CLOSED_PIPE = 1  # as Python's own recipe for SIGPIPE (docs: library/signal, "Note on SIGPIPE")
+from reviewflow.commands.exitcodes import (  # noqa: F401 - re-exported: the commands name them from here
+    EXIT_BUG,
+    EXIT_CLOSED_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+)
 
 
 def exit_code_for(failure: BaseException, *, debug: bool) -> int:

@@ -1,6 +1,7 @@
-"""The `reviewflow` script answers an unchanged workspace's `validate` before loading the command line
-(reviewflow.launch): for every invocation it accepts, it prints exactly what the full command line
-prints and exits with the same code; anything else goes to the full command line untouched."""
+"""The `reviewflow` script answers `validate` before loading the command line (reviewflow.launch): an
+unchanged workspace from the saved answer, anything else it can read by running the validation itself. For
+every invocation it accepts, it prints exactly what the full command line prints and exits with the same
+code; anything else goes to the full command line untouched."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("workspace")
     (home / "processes").mkdir()
     shutil.copy(VALID / "full_language.yaml", home / "processes" / "café.yaml")
+    (home / "empty").mkdir()
+    (home / "notes.yaml").write_text("shopping: [milk]\n", encoding="utf-8")
     (home / "more").mkdir()
     shutil.copy(VALID / "full_language.yaml", home / "more" / "other.yaml")
     text = (home / "more" / "other.yaml").read_text(encoding="utf-8")
@@ -98,8 +101,29 @@ def test_strict_and_warnings_give_the_same_exit_code_and_the_environment_path_co
     assert other.stdout != fast.stdout
 
 
+WITH_PATHS = [
+    ["validate", "processes"],
+    ["validate", "processes/café.yaml", "--format", "json"],
+    ["validate", "more", "processes", "-q", "--strict"],
+    ["--processes", "more", "validate", "more/other.yaml", "--format=github"],
+    ["validate", "--skip-other-yaml", "notes.yaml"],  # nothing to check
+    ["validate", "notes.yaml"],  # not a definition: an error
+]
+
+
+@pytest.mark.parametrize("args", WITH_PATHS, ids=" ".join)
+def test_a_validate_with_paths_is_run_without_the_command_line_and_answers_as_it(workspace: Path,
+                                                                                  args: list[str]) -> None:
+    full = run("cli", args, workspace)
+    fast = run("launch", args, workspace)
+    assert (fast.stdout, fast.stderr, fast.code) == (full.stdout, full.stderr, full.code)
+    assert fast.stdout.strip() and "click" not in fast.loaded
+
+
 @pytest.mark.parametrize("args", [
-    ["validate", "processes"],  # a PATH
+    ["validate", "missing.yaml"],  # click refuses a PATH that does not exist (exit 2)
+    ["validate", ""],
+    ["validate", "empty"],  # a folder with no definition: the command line reports it
     ["validate", "--help"],
     ["--help"],
     ["--debug", "validate"],
@@ -127,9 +151,11 @@ def test_an_edited_file_is_validated_again_and_errors_are_never_answered(tmp_pat
     assert run("cli", ["validate"], tmp_path).code == 0
     assert run("launch", ["validate"], tmp_path).loaded == []
     definition.write_text(definition.read_text(encoding="utf-8") + "\nunknown_key: 1\n", encoding="utf-8")
-    for _ in range(2):  # the second time too: a report with errors is never saved
+    full = run("cli", ["validate"], tmp_path)
+    for _ in range(2):  # the second time too: a report with errors is never saved, so it is validated again
         edited = run("launch", ["validate"], tmp_path)
-        assert edited.code == 1 and b"error" in edited.stdout and "click" in edited.loaded
+        assert edited.code == 1 and b"error" in edited.stdout and "yaml" in edited.loaded
+        assert (edited.stdout, edited.stderr, edited.code) == (full.stdout, full.stderr, full.code)
 
 
 def test_a_tampered_answer_is_not_printed(tmp_path: Path) -> None:
@@ -141,7 +167,7 @@ def test_a_tampered_answer_is_not_printed(tmp_path: Path) -> None:
     payload = json.loads(answer.read_text(encoding="utf-8"))
     answer.write_text(json.dumps({**payload, "text": "0 files checked (ok)\n"}), encoding="utf-8")
     again = run("launch", ["validate", "-q"], tmp_path, REVIEWFLOW_CACHE=str(cache))
-    assert again.stdout == full.stdout and "click" in again.loaded
+    assert again.stdout == full.stdout and b"0 files checked" not in again.stdout
 
 
 def test_a_standard_output_click_would_rewrap_goes_to_the_command_line(workspace: Path) -> None:
@@ -158,3 +184,5 @@ def test_the_parser_reads_options_as_click_does() -> None:
     assert (found.processes, found.output_format, found.flags) == (["a", "b", "-q"], "json", {"quiet"})
     assert parse(["--format", "json", "validate"]) is None  # --format belongs to the command
     assert parse([]) is None and parse(["validate", "--processes"]) is None
+    assert parse(["validate", "a.yaml", "-q", "defs/"]).paths == ["a.yaml", "defs/"]  # type: ignore[union-attr]
+    assert parse(["processes", "validate"]) is None  # a PATH before the command is another command's

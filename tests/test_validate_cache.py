@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from reviewflow.cli import cli
-from reviewflow.commands import definitions as command
+from reviewflow.commands import validating as command
 
 VALID = Path(__file__).resolve().parent / "definitions" / "valid"
 
