@@ -195,9 +195,11 @@ class _Pipeline:
         if base is not None:
             # The merged result must itself be a whole definition (a patch may have removed a required key).
             # Without `extends` the schema checks it as a complete definition, not as a patch.
-            merged = resolved.as_document()
-            merged = replace(merged, data={k: v for k, v in merged.data.items() if k != "extends"})
-            problems = [d for d in schema.validate_document(merged) if d.is_error]
+            merged_data = {k: v for k, v in resolved.data.items() if k != "extends"}
+            # Where each merged value was written is worked out only when there is a problem to place.
+            if not schema.fits(merged_data):
+                merged = replace(resolved.as_document(), data=merged_data)
+                problems = [d for d in schema.validate_document(merged) if d.is_error]
         process = None
         if not problems:
             process, problems = builder.build(resolved, definition_hash([d.text for d in resolved.chain]))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewflow.engine.definition.provenance import Origins, PathKey, copy_data
-from reviewflow.engine.definition.yamldocument import Document
+from reviewflow.engine.definition.yamldocument import Document, Position
 from reviewflow.engine.errors import Location
 
 # Keys that describe the file itself: a local definition never inherits them from its base.
@@ -76,8 +76,9 @@ class Resolved:
         """The resolved data as a Document whose positions point where each value was written,
         so schema checks of the merged result report real file:line:col."""
         pairs = list(self.origins.pairs())
-        values = {path: doc.location(path) for path, doc in pairs}
-        keys = {path: doc.key_location(path) for path, doc in pairs if path and isinstance(path[-1], str)}
+        values: dict[PathKey, Position] = {path: doc.location(path) for path, doc in pairs}
+        keys: dict[PathKey, Position] = {path: doc.key_location(path) for path, doc in pairs
+                                         if path and isinstance(path[-1], str)}
         local = self.chain[0]
         return Document(local.file, local.text, self.data, values, keys)
 

@@ -76,6 +76,13 @@ def fast_validator(name: str) -> Any | None:
         return None
 
 
+def fits(data: Any, schema_name: str = "process") -> bool:
+    """Whether `data` is valid by the compiled validator; False when there is none (then ask
+    `validate_document`, which always answers)."""
+    fast = fast_validator(schema_name)
+    return fast is not None and bool(fast.is_valid(data))
+
+
 def validate_document(doc: Document, schema_name: str = "process") -> list[Diagnostic]:
     """Every structural problem of `doc`, in file order, each once."""
     fast = fast_validator(schema_name)

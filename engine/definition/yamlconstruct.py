@@ -34,8 +34,8 @@ from reviewflow.engine.definition.yamlcodes import (
     Y118,
     Y120,
 )
-from reviewflow.engine.definition.yamldocument import mark_location
-from reviewflow.engine.errors import CodeInfo, Diagnostic, Location
+from reviewflow.engine.definition.yamldocument import Position, mark_location
+from reviewflow.engine.errors import CodeInfo, Diagnostic
 from reviewflow.engine.limits import MAX_DIGITS, digit_count
 
 _TAG = "tag:yaml.org,2002:"
@@ -61,8 +61,8 @@ class Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.diags: list[Diagnostic] = []
-        self.values: dict[tuple[str | int, ...], Location] = {}
-        self.keys: dict[tuple[str | int, ...], Location] = {}
+        self.values: dict[tuple[str | int, ...], Position] = {}
+        self.keys: dict[tuple[str | int, ...], Position] = {}
         self.produced = 0  # a backstop: the event pass (yamlio._structure_problems) bounds aliases first
         self.active: set[int] = set()
 
@@ -71,7 +71,8 @@ class Builder:
 
     def build(self, node: yaml.Node, path: tuple[str | int, ...], depth: int) -> Any:
         self._guard(node, depth)
-        self.values.setdefault(path, mark_location(self.file, node.start_mark))
+        mark = node.start_mark
+        self.values.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if node.tag not in (_MAP, _SEQ):
@@ -111,12 +112,14 @@ class Builder:
                          key_node, "keep one of them: YAML would silently use only one value")
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            self.keys[(*path, key)] = mark_location(self.file, key_node.start_mark)
+            mark = key_node.start_mark
+            self.keys[(*path, key)] = (mark.line + 1, mark.column + 1)
             if key == "version" and isinstance(value_node, yaml.ScalarNode) and not value_node.style \
                     and value_node.tag in (_INT, _FLOAT):
                 self.add(Y115, f"version {value_node.value} is read as a number, not as the text you wrote",
                          value_node, f'quote it: version: "{value_node.value}"')
-                self.values[(*path, key)] = mark_location(self.file, value_node.start_mark)
+                mark = value_node.start_mark
+                self.values[(*path, key)] = (mark.line + 1, mark.column + 1)
                 result[key] = value_node.value
                 continue
             result[key] = self.build(value_node, (*path, key), depth + 1)

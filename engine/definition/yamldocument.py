@@ -8,6 +8,10 @@ from typing import Any
 
 from reviewflow.engine.errors import Location
 
+# Where a value was written: a Location, or (line, column) in the document's own file, which the strict
+# reader records for every node (a few thousand a file) and `location()` makes a Location of when asked.
+Position = Location | tuple[int, int]
+
 
 @dataclass(frozen=True)
 class Document:
@@ -16,8 +20,8 @@ class Document:
     file: str
     text: str
     data: Any
-    _values: dict[tuple[str | int, ...], Location] = field(default_factory=dict, repr=False, compare=False)
-    _keys: dict[tuple[str | int, ...], Location] = field(default_factory=dict, repr=False, compare=False)
+    _values: dict[tuple[str | int, ...], Position] = field(default_factory=dict, repr=False, compare=False)
+    _keys: dict[tuple[str | int, ...], Position] = field(default_factory=dict, repr=False, compare=False)
 
     def location(self, pointer: Sequence[str | int]) -> Location:
         """Where the value at `pointer` starts; for a missing path, its nearest existing ancestor."""
@@ -25,14 +29,18 @@ class Document:
         while path:
             found = self._values.get(path)
             if found is not None:
-                return found
+                return self._located(found)
             path = path[:-1]
-        return self._values.get((), Location(self.file, 1, 1))
+        found = self._values.get(())
+        return Location(self.file, 1, 1) if found is None else self._located(found)
 
     def key_location(self, pointer: Sequence[str | int]) -> Location:
         """Where the key of the last mapping entry in `pointer` is written; else `location()`."""
         found = self._keys.get(tuple(pointer))
-        return found if found is not None else self.location(pointer)
+        return self._located(found) if found is not None else self.location(pointer)
+
+    def _located(self, position: Position) -> Location:
+        return Location(self.file, *position) if isinstance(position, tuple) else position
 
 
 def mark_location(file: str, mark: Any) -> Location:
