@@ -5,7 +5,7 @@ Folders live under `$REVIEWFLOW_CACHE`, else `$XDG_CACHE_HOME/reviewflow`, else 
 (`engine.paths.cache_dir`, as the calendar cache). A folder is created 0700 and read only while it is
 owned by this user and writable by nobody else; a file is written 0600 under a temporary name and
 renamed into place (atomic on POSIX and Windows). Imports nothing but `os` and `pathlib`, so a command
-that only reads a cached answer stays light.
+that reads or writes a cached answer stays light.
 """
 
 from __future__ import annotations
@@ -41,13 +41,11 @@ def read(directory: Path, name: str) -> bytes | None:
 
 def write(directory: Path, name: str, data: bytes) -> bool:
     """Write atomically, 0600, into the (created 0700) folder; False, never an error, when it cannot."""
-    import tempfile  # only a miss writes
-
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not trusted(directory):
             return False
-        handle, temporary = tempfile.mkstemp(prefix=".reviewflow-", suffix=".tmp", dir=directory)
+        handle, temporary = _new_file(directory)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
@@ -58,3 +56,19 @@ def write(directory: Path, name: str, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+# What tempfile.mkstemp opens with, without importing tempfile (and shutil and random with it) on the way
+# of a cold `validate`: a new file only (never one planted in its place, nor a link followed), 0600.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _new_file(directory: Path) -> tuple[int, Path]:
+    """A new, empty, private file in `directory` under a random name: (descriptor, path)."""
+    for _ in range(100):
+        temporary = directory / f".reviewflow-{os.urandom(8).hex()}.tmp"
+        try:
+            return os.open(temporary, _NEW_FILE, 0o600), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
